@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from shahrvand.core.health import database_ok
+from shahrvand.core.selectors import district_list
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/home.html", {"districts": district_list()})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    db = "ok" if database_ok() else "unavailable"
+    healthy = db == "ok"
+    return JsonResponse({"status": "ok" if healthy else "unavailable", "database": db}, status=200 if healthy else 503)
+
+
+@require_GET
+def verify(request: HttpRequest, number: str = "") -> HttpResponse:
+    """Public document verification. Documents arrive with the documents package (issue 5)."""
+    return render(request, "core/verify.html", {"number": number})
+
+
+@require_GET
+def transparency(request: HttpRequest) -> HttpResponse:
+    """Public service statistics. The figures arrive with the back-office package (issue 8)."""
+    return render(request, "core/transparency.html", {"districts": district_list()})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "core/login.html"
+    redirect_authenticated_user = True

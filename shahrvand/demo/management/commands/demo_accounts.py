@@ -1,0 +1,30 @@
+"""``manage.py demo_accounts``: print the demo accounts and their passwords (``make run`` does)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from shahrvand.core.models import Role, User
+from shahrvand.demo.accounts import DEMO_STAFF
+
+
+class Command(BaseCommand):
+    help = "Print the demo accounts that exist in this database, with their demo passwords."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        existing = set(
+            User.objects.filter(username__in=[a.username for a in DEMO_STAFF]).values_list("username", flat=True)
+        )
+        url = settings.SHAHRVAND_PUBLIC_URL
+        self.stdout.write(f"\nShahrvand demo — {url}/   (staff log in at {url}/login/)\n")
+        self.stdout.write(f"{'role':<22} {'username':<12} {'password':<22} districts")
+        for account in DEMO_STAFF:
+            if account.username not in existing:
+                continue
+            scope = ", ".join(f"bojnurd-{n}" for n in account.district_numbers) or "all of Bojnurd"
+            role = str(Role(account.role).label)
+            self.stdout.write(f"{role:<22} {account.username:<12} {account.password:<22} {scope}")
+        self.stdout.write("Citizen accounts are created at the counter (enrollment), then activated online.\n")

@@ -1,0 +1,67 @@
+"""``manage.py seed_demo [--households N] [--seed S] [--empty] [--if-empty]``.
+
+Builds the demo city — Bojnurd with Districts 1 and 2 and one staff account per role — through
+the same services as real data. ``--if-empty`` does nothing when a city already exists (what
+``make run`` uses so a restart keeps your data).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from shahrvand.core.models import City, District, User
+from shahrvand.core.services import city_create, district_create, role_grant
+from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF
+
+
+class Command(BaseCommand):
+    help = "Build the demo city (Bojnurd) with its districts and demo staff accounts."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--households", type=int, default=2600, help="households in District 1")
+        parser.add_argument("--seed", type=int, default=1405, help="random seed for generated data")
+        parser.add_argument("--empty", action="store_true", help="city, districts and staff only")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when a city exists")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo creates accounts with published passwords: not in production.")
+        if options["households"] < 0:
+            raise CommandError("--households must be zero or more.")
+        if options["if_empty"] and City.objects.exists():
+            self.stdout.write("The database already holds a city: demo data not loaded.")
+            return
+        with transaction.atomic():
+            city, districts = self._city()
+            self._staff(city, districts)
+        self.stdout.write(self.style.SUCCESS(f"Demo city {city.name_en}: {len(districts)} districts, staff ready."))
+
+    def _city(self) -> tuple[City, dict[int, District]]:
+        city = City.objects.filter(slug=DEMO_CITY["slug"]).first()
+        if city is None:
+            city = city_create(actor=None, **DEMO_CITY)
+        districts: dict[int, District] = {}
+        for number, name in DEMO_DISTRICTS:
+            district = District.objects.filter(city=city, number=number).first()
+            districts[number] = district or district_create(actor=None, city=city, number=number, name=name)
+        return city, districts
+
+    def _staff(self, city: City, districts: dict[int, District]) -> None:
+        for account in DEMO_STAFF:
+            user = User.objects.filter(username=account.username).first()
+            if user is None:
+                user = User.objects.create_user(
+                    username=account.username,
+                    password=account.password,
+                    first_name=account.first_name,
+                    last_name=account.last_name,
+                )
+            if account.district_numbers:
+                for number in account.district_numbers:
+                    role_grant(actor=None, user=user, role=account.role, city=city, district=districts[number])
+            else:
+                role_grant(actor=None, user=user, role=account.role, city=city)

@@ -1,0 +1,60 @@
+"""seed_demo builds the demo city through the services; demo_accounts prints the logins."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from shahrvand.audit.selectors import audit_chain_verify
+from shahrvand.core.access import Action, may
+from shahrvand.core.models import City, District, Role, RoleGrant, User
+from shahrvand.demo.accounts import DEMO_STAFF
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_empty_seed_builds_city_districts_and_one_account_per_role():
+    _seed("--empty")
+
+    city = City.objects.get(slug="bojnurd")
+    assert list(District.objects.values_list("slug", flat=True)) == ["bojnurd-1", "bojnurd-2"]
+    assert set(RoleGrant.objects.values_list("role", flat=True)) == set(Role.values)
+    assert User.objects.count() == len(DEMO_STAFF)
+    clerk = User.objects.get(username="clerk")
+    assert clerk.check_password("demo-clerk-1405")
+    d1, d2 = District.objects.order_by("number")
+    assert may(clerk, Action.ENROLL, d1) and not may(clerk, Action.ENROLL, d2)
+    assert may(User.objects.get(username="admin"), Action.DISTRICT_GO_LIVE, d2)
+    assert city.company_code == "217"
+    assert audit_chain_verify().intact
+
+
+def test_seed_is_idempotent_and_if_empty_skips():
+    _seed("--empty")
+    grants = RoleGrant.objects.count()
+    _seed("--empty")
+    assert RoleGrant.objects.count() == grants
+    assert "already holds a city" in _seed("--if-empty")
+
+
+def test_demo_accounts_prints_every_role_and_password():
+    _seed("--empty")
+    out = io.StringIO()
+    call_command("demo_accounts", stdout=out)
+    text = out.getvalue()
+    for account in DEMO_STAFF:
+        assert account.username in text and account.password in text
+
+
+def test_negative_households_is_a_usage_error():
+    with pytest.raises(CommandError, match="households"):
+        _seed("--households", "-1")
