@@ -58,3 +58,26 @@ def test_demo_accounts_prints_every_role_and_password():
 def test_negative_households_is_a_usage_error():
     with pytest.raises(CommandError, match="households"):
         _seed("--households", "-1")
+
+
+def test_seed_goes_through_the_real_importer_and_is_deterministic(tmp_path):
+    from shahrvand.audit.models import AuditEntry
+    from shahrvand.demo.generator import DeliverySpec, write_delivery
+    from shahrvand.registry.models import Delivery, Parcel, Person, Unit
+
+    out = _seed("--households", "60", "--seed", "7")
+
+    expected_d1 = write_delivery(DeliverySpec(district_number=1, households=60, seed=8), tmp_path / "d1")
+    expected_d2 = write_delivery(DeliverySpec(district_number=2, households=20, seed=9), tmp_path / "d2")
+    d1, d2 = District.objects.order_by("number")
+    assert Unit.objects.filter(district=d1).count() == expected_d1["units.csv"]
+    assert Unit.objects.filter(district=d2).count() == expected_d2["units.csv"]
+    assert Parcel.objects.filter(district=d1).count() == expected_d1["parcels.csv"]
+    assert Person.objects.count() == expected_d1["people.csv"] + expected_d2["people.csv"]
+    assert list(Delivery.objects.order_by("id").values_list("district__slug", "status")) == [
+        ("bojnurd-1", "applied"),
+        ("bojnurd-2", "applied"),
+    ]
+    applies = AuditEntry.objects.filter(action="registry.delivery_apply")
+    assert list(applies.values_list("actor_label", flat=True)) == ["seed_demo", "seed_demo"]
+    assert "bojnurd-1: applied" in out

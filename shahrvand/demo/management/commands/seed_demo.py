@@ -1,12 +1,17 @@
 """``manage.py seed_demo [--households N] [--seed S] [--empty] [--if-empty]``.
 
 Builds the demo city — Bojnurd with Districts 1 and 2 and one staff account per role — through
-the same services as real data. ``--if-empty`` does nothing when a city already exists (what
-``make run`` uses so a restart keeps your data).
+the same services as real data, then generates an audit delivery per district in the documented
+format and loads it through the real importer (``import_audit``'s code path). District 1 gets
+``--households`` (2,600 by default), District 2 a third of that. Deterministic by ``--seed``.
+``--if-empty`` does nothing when a city already exists (``make run`` uses it so a restart keeps
+your data).
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +21,8 @@ from django.db import transaction
 from shahrvand.core.models import City, District, User
 from shahrvand.core.services import city_create, district_create, role_grant
 from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF
+from shahrvand.demo.generator import DeliverySpec, write_delivery
+from shahrvand.registry.services import audit_import
 
 
 class Command(BaseCommand):
@@ -39,6 +46,29 @@ class Command(BaseCommand):
             city, districts = self._city()
             self._staff(city, districts)
         self.stdout.write(self.style.SUCCESS(f"Demo city {city.name_en}: {len(districts)} districts, staff ready."))
+        if options["empty"]:
+            return
+        households = {1: options["households"], 2: options["households"] // 3}
+        for number, district in districts.items():
+            if households[number] == 0:
+                continue
+            self._import(
+                district,
+                DeliverySpec(district_number=number, households=households[number], seed=options["seed"] + number),
+            )
+
+    def _import(self, district: District, spec: DeliverySpec) -> None:
+        with tempfile.TemporaryDirectory(prefix="shahrvand-demo-") as folder:
+            write_delivery(spec, Path(folder))
+            result = audit_import(actor=None, district=district, path=Path(folder), actor_label="seed_demo")
+        if result.status == "rejected":
+            for problem in result.errors[:20]:
+                self.stderr.write(f"{problem.file}:{problem.row}:{problem.column} {problem.message_en}")
+            raise CommandError(f"The generated delivery for {district.slug} was rejected: a generator bug.")
+        units = result.counts.get("units", {})
+        self.stdout.write(
+            f"{district.slug}: {result.status}; units new {units.get('new', 0)}, unchanged {units.get('unchanged', 0)}"
+        )
 
     def _city(self) -> tuple[City, dict[int, District]]:
         city = City.objects.filter(slug=DEMO_CITY["slug"]).first()
