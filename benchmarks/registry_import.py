@@ -123,10 +123,12 @@ def run_case(households: int, seed: int, postgres: str | None) -> dict[str, obje
             out = subprocess.run(
                 [sys.executable, __file__, "--child", "--households", str(households), "--seed", str(seed)],
                 env=env,
-                check=True,
+                check=False,
                 capture_output=True,
                 text=True,
             )
+            if out.returncode != 0:
+                sys.exit(f"benchmark child failed:\n{out.stderr[-4000:]}")
         finally:
             if created:
                 subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", created], check=False)

@@ -44,3 +44,18 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
         return response
+
+
+class PersianFirstMiddleware:
+    """Pages are Persian unless the reader chose English with the language switch (a cookie).
+
+    The browser's Accept-Language is ignored: a citizen on a phone set to English still gets
+    the municipality's Persian pages first, and one click switches.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

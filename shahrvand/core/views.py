@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -26,6 +27,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def verify(request: HttpRequest, number: str = "") -> HttpResponse:
     """Public document verification. Documents arrive with the documents package (issue 5)."""
+    number = number or request.GET.get("number", "").strip()[:64]
     return render(request, "core/verify.html", {"number": number})
 
 
@@ -38,3 +40,5 @@ def transparency(request: HttpRequest) -> HttpResponse:
 class LoginView(auth_views.LoginView):
     template_name = "core/login.html"
     redirect_authenticated_user = True
+    # Django's LoginView puts the host name in ``site_name``; keep the product's name.
+    extra_context = {"site_name": settings.SHAHRVAND_SITE_NAME}

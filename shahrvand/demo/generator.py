@@ -876,7 +876,9 @@ def write_delivery_xlsx(spec: DeliverySpec, path: Path) -> dict[str, int]:
     ``units``, ``people``, ``ownerships``, ``businesses``, ``zoning`` (in that order). Row 1 is the
     header. Every cell is written as **text**, exactly as in the CSV files — so national codes and
     postal codes keep their leading zeros and areas their decimals — and an empty CSV cell is a blank
-    cell. The file is byte-identical for the same spec (fixed document dates and zip timestamps).
+    cell (``None`` when read back; ``openpyxl``'s read-only mode also drops trailing blank cells from a
+    row, so a reader pads rows to the header's length). The file is byte-identical for the same spec
+    (fixed document dates and zip timestamps).
     Needs ``openpyxl``, imported here.
     """
     from openpyxl import Workbook

@@ -321,7 +321,7 @@ def _workbook(folder: Path, *, formula_at: tuple[str, str] | None = None) -> byt
 def test_xlsx_workbook_imports_like_the_folder(district1, tmp_path):
     book = tmp_path / "delivery.xlsx"
     book.write_bytes(_workbook(SAMPLE))
-    code, out, err = run_import(book)
+    code, _, err = run_import(book)
     assert code == 0, err
     assert Parcel.objects.count() == 15 and Ownership.objects.count() == 61
 
