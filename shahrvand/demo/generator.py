@@ -70,6 +70,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from shahrvand.core.identifiers import national_code_check_digit
+
 __all__ = [
     "COLUMNS",
     "DELIVERY_FILES",
@@ -343,12 +345,6 @@ def _m2(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _national_code_check_digit(body: str) -> int:
-    """Check digit of a 9-digit national-code body (domain.md: Σ d[i]·(10−i) mod 11)."""
-    r = sum((10 - i) * (ord(c) - 48) for i, c in enumerate(body)) % 11
-    return r if r < 2 else 11 - r
-
-
 class _UniqueNumbers:
     """Random numbers of ``digits`` digits, never the same twice; widens by a digit when crowded."""
 
@@ -411,7 +407,7 @@ class _Builder:
             self.person_seq += 1
             k = spec.district_number * _NC_PER_DISTRICT + self.person_seq
             body = f"{(k * _NC_MULTIPLIER + self.nc_offset) % 10**9:09d}"
-            code = body + str(_national_code_check_digit(body))
+            code = body + str(national_code_check_digit(body))
             if code.count(code[0]) != 10:
                 return code
 

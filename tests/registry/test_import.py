@@ -340,3 +340,35 @@ def test_not_an_xlsx_is_refused(district1, tmp_path):
     book.write_bytes(b"PK\x03\x04 this is not a workbook")
     code, _, err = run_import(book)
     assert code == 1 and ("xlsx.invalid" in err or "zip.invalid" in err)
+
+
+def test_encrypted_or_corrupt_zip_entry_is_reported_not_a_crash(district1, tmp_path):
+    data = bytearray(_zip_folder(SAMPLE))
+    # Set the "encrypted" flag bit on every local header and central directory entry.
+    for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (index := data.find(signature, start)) != -1:
+            data[index + offset] |= 0x01
+            start = index + 4
+    target = tmp_path / "encrypted.zip"
+    target.write_bytes(bytes(data))
+    code, _, err = run_import(target)
+    assert code == 1 and "zip.unreadable" in err
+    assert Parcel.objects.count() == 0
+
+
+def test_broken_workbook_xml_is_reported_not_a_crash(district1, tmp_path):
+    good = _workbook(SAMPLE)
+    source = zipfile.ZipFile(io.BytesIO(good))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                content = content[: len(content) // 2]  # truncated XML
+            archive.writestr(info, content)
+    book = tmp_path / "broken.xlsx"
+    book.write_bytes(buffer.getvalue())
+    code, _, err = run_import(book)
+    assert code == 1 and "xlsx.invalid" in err
+    assert Parcel.objects.count() == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -163,10 +164,42 @@ def _xlsx_cell_text(value: object) -> str:
 
 
 def read_xlsx(data: bytes, problems: list[Problem]) -> RawDelivery:
+    delivery = RawDelivery(problems=problems)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        unpacked = 0
+    if unpacked > MAX_TOTAL_BYTES:
+        problems.append(
+            _file_problem(
+                "(workbook)",
+                "zip.too_large",
+                f"the workbook unpacks to more than {MAX_TOTAL_BYTES // 2**20} MB",
+                f"حجم بازشده کارپوشه بیش از {MAX_TOTAL_BYTES // 2**20} مگابایت است",
+            )
+        )
+        return delivery
+    try:
+        return _read_workbook(data, delivery)
+    except Exception as exc:  # openpyxl raises many kinds on a broken workbook: report it, never crash
+        problems.append(
+            _file_problem(
+                "(workbook)",
+                "xlsx.invalid",
+                f"not a readable .xlsx workbook ({exc.__class__.__name__})",
+                "فایل اکسل (.xlsx) خواندنی نیست",
+            )
+        )
+        delivery.tables.clear()
+        return delivery
+
+
+def _read_workbook(data: bytes, delivery: RawDelivery) -> RawDelivery:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    delivery = RawDelivery(problems=problems)
+    problems = delivery.problems
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -279,8 +312,21 @@ def read_zip(data: bytes, problems: list[Problem]) -> RawDelivery:
             )
             return delivery
         for name, info in wanted.items():
-            with archive.open(info) as handle:
-                table = parse_csv_bytes(name, handle.read(MAX_FILE_BYTES + 1), problems)
+            try:
+                with archive.open(info) as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+            except (RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error, OSError, EOFError) as exc:
+                # Encrypted entries, unsupported compression, corrupt data.
+                problems.append(
+                    _file_problem(
+                        f"{name}.csv",
+                        "zip.unreadable",
+                        f"the archive entry cannot be read ({exc.__class__.__name__}); zip it again without a password",
+                        "این فایل در بایگانی خواندنی نیست؛ آن را بدون گذرواژه دوباره فشرده کنید",
+                    )
+                )
+                continue
+            table = parse_csv_bytes(name, data, problems)
             if table is not None:
                 delivery.tables[name] = table
     return delivery
