@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "shahrvand.core",
     "shahrvand.audit",
     "shahrvand.registry",
+    "shahrvand.documents",
     "shahrvand.demo",
 ]
 
@@ -192,6 +193,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 FONT_DIR = PACKAGE_DIR / "fonts"
+# Private signing keys: a folder outside the repository (var/ is git-ignored). Production sets it.
+SHAHRVAND_KEY_DIR = Path(os.environ.get("SHAHRVAND_KEY_DIR", VAR_DIR / "keys"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -244,10 +247,19 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # --- Shahrvand -----------------------------------------------------------------------------
+# Public verification endpoints: requests per client per endpoint ("60/m", "10/s"; "0" = off).
+# The default cache is per process: with several workers use a shared cache (Redis) in production.
+SHAHRVAND_VERIFY_RATE = os.environ.get("SHAHRVAND_VERIFY_RATE", "60/m")
+# How many reverse proxies in front may be trusted for X-Forwarded-For (0: use REMOTE_ADDR).
+SHAHRVAND_TRUSTED_PROXY_COUNT = int(os.environ.get("SHAHRVAND_TRUSTED_PROXY_COUNT", "0"))
 SHAHRVAND_SITE_NAME = _("Shahrvand")
 # The public address printed on paper (QR codes, enrollment slips).
 SHAHRVAND_PUBLIC_URL = os.environ.get("SHAHRVAND_PUBLIC_URL", "http://127.0.0.1:8000")

@@ -82,3 +82,19 @@ def page(browser, live_server):
     pg.set_default_timeout(10_000)
     yield pg
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys_in_tmp(settings, tmp_path_factory):
+    """Private signing keys of tests live in a temporary folder, never in var/."""
+    settings.SHAHRVAND_KEY_DIR = tmp_path_factory.mktemp("keys")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters and cached pages do not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -10,7 +10,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("verify/", views.verify, name="verify"),
-    path("verify/<str:number>", views.verify, name="verify_number"),
     path("transparency/", views.transparency, name="transparency"),
 ]

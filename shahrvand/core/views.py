@@ -25,13 +25,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def verify(request: HttpRequest, number: str = "") -> HttpResponse:
-    """Public document verification. Documents arrive with the documents package (issue 5)."""
-    number = number or request.GET.get("number", "").strip()[:64]
-    return render(request, "core/verify.html", {"number": number})
-
-
-@require_GET
 def transparency(request: HttpRequest) -> HttpResponse:
     """Public service statistics. The figures arrive with the back-office package (issue 8)."""
     return render(request, "core/transparency.html", {"districts": district_list()})

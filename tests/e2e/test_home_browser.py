@@ -86,7 +86,7 @@ def test_navigation_and_language_switch(page, districts):
     page.get_by_label("شماره گواهی").fill("BJ-1405-000123")
     page.get_by_role("button", name="استعلام", exact=True).click()
     page.wait_for_url("**/verify/?number=BJ-1405-000123")
-    assert page.locator(".notice__title").inner_text() == "این شماره هنوز قابل استعلام نیست"
+    assert page.locator(".verdict__title").inner_text() == "این شماره گواهی درست نیست"
 
     page.get_by_role("navigation", name="ناوبری اصلی").get_by_role("link", name="شفافیت").click()
     page.wait_for_url("**/transparency/")
