@@ -16,58 +16,10 @@ import jdatetime
 import pytest
 
 from shahrvand.demo.generator import COLUMNS, DeliverySpec, generate_delivery, write_delivery, write_delivery_xlsx
+from shahrvand.registry.importing.schema import SCHEMA
 
-# The columns of audit-import.md, copied from the spec (not from the generator).
-SPEC_COLUMNS = {
-    "parcels.csv": [
-        "renovation_code",
-        "address",
-        "postal_code",
-        "registry_section",
-        "registry_main_plate",
-        "registry_sub_plate",
-        "land_area_m2",
-        "deed_area_m2",
-        "land_use",
-        "frontage_width_m",
-        "regional_value_per_m2",
-        "geometry_wkt",
-    ],
-    "buildings.csv": [
-        "renovation_code",
-        "floors_above",
-        "floors_below",
-        "construction_year",
-        "structure",
-        "built_area_m2",
-        "permit_number",
-        "completion_number",
-    ],
-    "units.csv": ["renovation_code", "floor", "area_m2", "use", "occupancy", "household_size"],
-    "people.csv": ["national_code", "first_name", "last_name", "father_name", "birth_date", "mobile"],
-    "ownerships.csv": ["renovation_code", "national_code", "share_dang", "deed_type", "since"],
-    "businesses.csv": [
-        "business_code",
-        "renovation_code",
-        "title",
-        "guild_code",
-        "guild_name",
-        "operator_national_code",
-        "license_number",
-        "license_expiry",
-        "area_m2",
-    ],
-    "zoning.csv": [
-        "renovation_code",
-        "zone",
-        "permitted_uses",
-        "max_floors",
-        "max_density_pct",
-        "max_occupancy_pct",
-        "setback_m",
-        "planned_passage_width_m",
-    ],
-}
+# The columns the importer reads (its schema is the format as data), not the generator's own list.
+SPEC_COLUMNS = {f"{name}.csv": [column.name for column in columns] for name, columns in SCHEMA.items()}
 LAND_USES = {
     "residential",
     "commercial",
