@@ -77,10 +77,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "shahrvand.core",
     "shahrvand.audit",
     "shahrvand.registry",
     "shahrvand.documents",
+    "shahrvand.sms",
+    "shahrvand.identity",
     "shahrvand.demo",
 ]
 
@@ -95,6 +99,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff pass a second factor (TOTP) before any /staff/ or admin page.
+    "shahrvand.identity.decorators.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shahrvand.audit.middleware.AccessDeniedAuditMiddleware",
@@ -258,6 +265,14 @@ LOGGING = {
 # Public verification endpoints: requests per client per endpoint ("60/m", "10/s"; "0" = off).
 # The default cache is per process: with several workers use a shared cache (Redis) in production.
 SHAHRVAND_VERIFY_RATE = os.environ.get("SHAHRVAND_VERIFY_RATE", "60/m")
+# SMS: "outbox" (records; the demo shows staff what was sent), "console", or "kavenegar".
+SMS_BACKEND = "outbox" if DJANGO_ENV == "test" else os.environ.get("SMS_BACKEND", "outbox")
+KAVENEGAR_API_KEY = os.environ.get("KAVENEGAR_API_KEY", "")
+KAVENEGAR_SENDER = os.environ.get("KAVENEGAR_SENDER", "")
+KAVENEGAR_BASE_URL = os.environ.get("KAVENEGAR_BASE_URL", "https://api.kavenegar.com")
+# National-code ↔ mobile matching (Shahkar): "sandbox" answers deterministically (see identity/matching.py).
+MOBILE_MATCHING_BACKEND = os.environ.get("MOBILE_MATCHING_BACKEND", "sandbox")
+OTP_TOTP_ISSUER = "Shahrvand"
 # How many reverse proxies in front may be trusted for X-Forwarded-For (0: use REMOTE_ADDR).
 SHAHRVAND_TRUSTED_PROXY_COUNT = int(os.environ.get("SHAHRVAND_TRUSTED_PROXY_COUNT", "0"))
 SHAHRVAND_SITE_NAME = _("Shahrvand")

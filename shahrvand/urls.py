@@ -1,10 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from shahrvand.identity.decorators import staff_verified
+
 urlpatterns = [
     path("", include("shahrvand.documents.urls")),
     path("", include("shahrvand.core.urls")),
-    path("staff/registry/", include("shahrvand.registry.urls")),
+    path("", include("shahrvand.identity.urls")),
+    path("", include("shahrvand.sms.urls")),
+    path("staff/registry/", include(staff_verified("shahrvand.registry.urls"))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

@@ -98,3 +98,15 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def client():
+    """Django's test client whose ``force_login`` also passes the staff second factor (TOTP).
+
+    Tests of signing in post to the pages themselves; this only spares the other staff-page
+    tests the two-step sign-in.
+    """
+    from tests.identity.helpers import VerifiedClient
+
+    return VerifiedClient()

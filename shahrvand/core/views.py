@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -28,10 +26,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def transparency(request: HttpRequest) -> HttpResponse:
     """Public service statistics. The figures arrive with the back-office package (issue 8)."""
     return render(request, "core/transparency.html", {"districts": district_list()})
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "core/login.html"
-    redirect_authenticated_user = True
-    # Django's LoginView puts the host name in ``site_name``; keep the product's name.
-    extra_context = {"site_name": settings.SHAHRVAND_SITE_NAME}

@@ -38,3 +38,10 @@ DEMO_STAFF = [
     DemoAccount("auditor", "demo-auditor-1405", Role.AUDITOR, "سارا", "جعفری", ()),
     DemoAccount("admin", "demo-admin-1405", Role.CITY_ADMIN, "محمد", "شریفی", ()),
 ]
+
+
+def demo_totp_key(username: str) -> str:
+    """A fixed TOTP secret (hex) per demo staff account, so testers can sign in. Demo data only."""
+    import hashlib
+
+    return hashlib.sha1(f"shahrvand-demo-totp-{username}".encode(), usedforsecurity=False).hexdigest()

@@ -81,3 +81,17 @@ def test_seed_goes_through_the_real_importer_and_is_deterministic(tmp_path):
     applies = AuditEntry.objects.filter(action="registry.delivery_apply")
     assert list(applies.values_list("actor_label", flat=True)) == ["seed_demo", "seed_demo"]
     assert "bojnurd-1: applied" in out
+
+
+def test_demo_staff_have_a_second_factor_and_demo_totp_prints_its_code():
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _seed("--empty")
+    device = TOTPDevice.objects.get(user__username="clerk", confirmed=True)
+    out = io.StringIO()
+    before = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=6):06d}"
+    call_command("demo_totp", "clerk", stdout=out)
+    after = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=6):06d}"
+    assert out.getvalue().strip() in {before, after}  # the 30-second step may turn during the call
+    assert TOTPDevice.objects.filter(confirmed=True).count() == len(DEMO_STAFF)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from shahrvand.core.text import to_persian_digits
+from tests.e2e.staff import sign_in_staff
 from tests.factories import make_staff
 from tests.registry.conftest import SAMPLE
 
@@ -81,11 +82,7 @@ def _delivery_with_gaps() -> tuple[bytes, dict[str, object]]:
 
 
 def _sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/$"))
+    sign_in_staff(page, username, PASSWORD)
     assert page.locator(".site-nav__user").count() == 1
 
 

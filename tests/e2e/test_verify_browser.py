@@ -14,6 +14,7 @@ from django.core.cache import cache
 from shahrvand.core.models import Role
 from shahrvand.core.text import to_persian_digits
 from shahrvand.documents.services import document_issue, document_revoke
+from tests.e2e.staff import sign_in_staff
 from tests.factories import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -123,11 +124,7 @@ def test_the_qr_address_on_a_phone(browser, live_server, document):
 def test_a_manager_revokes_from_the_staff_page_and_the_public_page_follows(page, document, district1):
     make_staff(Role.MANAGER, district1, username="manager1", first_name="فاطمه", last_name="حسینی")
     problems = PageProblems(page)
-    page.goto("/login/")
-    page.fill("input[name=username]", "manager1")
-    page.fill("input[name=password]", "correct-horse-battery-1405")  # tests.factories.UserFactory
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
+    sign_in_staff(page, "manager1")
 
     page.goto(f"/staff/documents/{document.number}/")
     page.get_by_role("button", name="ابطال", exact=True).click()  # no reason: refused

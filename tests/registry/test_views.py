@@ -774,9 +774,9 @@ def test_upload_form_offers_only_the_districts_where_the_user_may_import(client,
 
 
 def test_upload_requires_the_csrf_token(staff, district1):
-    from django.test import Client
+    from tests.identity.helpers import VerifiedClient
 
-    client = Client(enforce_csrf_checks=True)
+    client = VerifiedClient(enforce_csrf_checks=True)
     client.force_login(staff("manager"))
 
     response = upload(client, district1, zip_of(SAMPLE))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from shahrvand.core.models import Role, User
-from shahrvand.demo.accounts import DEMO_STAFF
+from shahrvand.demo.accounts import DEMO_STAFF, demo_totp_key
 
 
 class Command(BaseCommand):
@@ -27,4 +28,12 @@ class Command(BaseCommand):
             scope = ", ".join(f"bojnurd-{n}" for n in account.district_numbers) or "all of Bojnurd"
             role = str(Role(account.role).label)
             self.stdout.write(f"{role:<22} {account.username:<12} {account.password:<22} {scope}")
+        self.stdout.write(
+            "Staff sign in with a second factor (TOTP): `.venv/bin/python manage.py demo_totp USERNAME` prints the\n"
+            "current code of a demo account, or add its secret (base32 below) to an authenticator app."
+        )
+        for account in DEMO_STAFF:
+            if account.username in existing:
+                secret = base64.b32encode(bytes.fromhex(demo_totp_key(account.username))).decode()
+                self.stdout.write(f"  {account.username:<12} {secret}")
         self.stdout.write("Citizen accounts are created at the counter (enrollment), then activated online.\n")

@@ -17,10 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shahrvand.core.models import City, District, User
 from shahrvand.core.services import city_create, district_create, role_grant
-from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF
+from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF, demo_totp_key
 from shahrvand.demo.generator import DeliverySpec, write_delivery
 from shahrvand.registry.services import audit_import
 
@@ -90,6 +91,10 @@ class Command(BaseCommand):
                     first_name=account.first_name,
                     last_name=account.last_name,
                 )
+            # Staff sign in with a second factor: the demo gives each account a known TOTP secret.
+            TOTPDevice.objects.get_or_create(
+                user=user, name="demo", defaults={"key": demo_totp_key(account.username), "confirmed": True}
+            )
             if account.district_numbers:
                 for number in account.district_numbers:
                     role_grant(actor=None, user=user, role=account.role, city=city, district=districts[number])
