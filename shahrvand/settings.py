@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "shahrvand.documents",
     "shahrvand.sms",
     "shahrvand.identity",
+    "shahrvand.cases",
     "shahrvand.demo",
 ]
 

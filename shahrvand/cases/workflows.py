@@ -1,0 +1,196 @@
+"""The workflows: for each type of request, ONE table of the moves it allows.
+
+Modelled on DIGIT's workflow service (business service → states → actions with roles, an SLA per
+state): a table maps ``(from_status, action)`` to a :class:`Transition` — the status it leads to,
+the roles that may make it, the SLA of the step it starts (working days; ``None`` when nobody at
+the municipality is waiting to act), whether a comment (the reason) is required, and an optional
+named effect that runs in the same transaction (see ``shahrvand.cases.services``).
+
+Filing is the move from :data:`START` by the action ``submit``. A status with no move out of it is
+final: entering it closes the case. ``citizen`` is the requester (online); every other role is a
+staff role of :class:`shahrvand.core.models.Role`, and staff must also hold
+``Action.CASE_HANDLE`` in the case's district. Anything not in the table is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from shahrvand.core.models import Role
+
+CITIZEN: Final = "citizen"
+START: Final = ""  # the status of a case before it is filed
+
+# Statuses (shared by the types that use them; a later type adds its own).
+SUBMITTED: Final = "submitted"
+DOCUMENTS_VERIFIED: Final = "documents_verified"
+RETURNED: Final = "returned"
+ACCEPTED: Final = "accepted"
+REJECTED: Final = "rejected"
+WITHDRAWN: Final = "withdrawn"
+
+# Types of request.
+DATA_CORRECTION: Final = "data_correction"
+PROPERTY_LINK: Final = "property_link"
+
+# Named effects, run by ``case_act`` inside the transaction of the move.
+EFFECT_REGISTRY_CORRECT: Final = "registry_correct"
+EFFECT_OWNERSHIP_LINK: Final = "ownership_link"
+
+Effect = Literal["", "registry_correct", "ownership_link"]
+
+
+@dataclass(frozen=True)
+class Transition:
+    to_status: str
+    roles: frozenset[str]
+    sla_working_days: int | None
+    requires_comment: bool = False
+    effect: Effect = ""
+
+
+Table = dict[tuple[str, str], Transition]
+
+
+def T(  # a table row
+    to_status: str,
+    roles: set[str],
+    sla_working_days: int | None = None,
+    *,
+    comment: bool = False,
+    effect: Effect = "",
+) -> Transition:
+    return Transition(to_status, frozenset(roles), sla_working_days, comment, effect)
+
+
+CLERK, MANAGER = str(Role.CLERK), str(Role.MANAGER)
+
+# A citizen reports a wrong record of the registry; staff correct it (with history) or say why not.
+DATA_CORRECTION_TABLE: Final[Table] = {
+    (START, "submit"): T(SUBMITTED, {CITIZEN, CLERK}, 5),
+    (SUBMITTED, "accept"): T(ACCEPTED, {CLERK, MANAGER}, effect=EFFECT_REGISTRY_CORRECT),
+    (SUBMITTED, "reject"): T(REJECTED, {CLERK, MANAGER}, comment=True),
+    (SUBMITTED, "return"): T(RETURNED, {CLERK, MANAGER}, comment=True),
+    (SUBMITTED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
+    (RETURNED, "resubmit"): T(SUBMITTED, {CITIZEN}, 5),
+    (RETURNED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
+}
+
+# A co-owner or an heir asks to be linked to a property, with documents. A clerk checks the
+# documents, the district manager approves (two people for a change of ownership).
+PROPERTY_LINK_TABLE: Final[Table] = {
+    (START, "submit"): T(SUBMITTED, {CITIZEN, CLERK}, 3),
+    (SUBMITTED, "verify_documents"): T(DOCUMENTS_VERIFIED, {CLERK}, 5),
+    (SUBMITTED, "return"): T(RETURNED, {CLERK, MANAGER}, comment=True),
+    (SUBMITTED, "reject"): T(REJECTED, {CLERK, MANAGER}, comment=True),
+    (SUBMITTED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
+    (DOCUMENTS_VERIFIED, "approve"): T(ACCEPTED, {MANAGER}, effect=EFFECT_OWNERSHIP_LINK),
+    (DOCUMENTS_VERIFIED, "return"): T(RETURNED, {MANAGER}, comment=True),
+    (DOCUMENTS_VERIFIED, "reject"): T(REJECTED, {MANAGER}, comment=True),
+    (DOCUMENTS_VERIFIED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
+    (RETURNED, "resubmit"): T(SUBMITTED, {CITIZEN}, 3),
+    (RETURNED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
+}
+
+
+@dataclass(frozen=True)
+class Workflow:
+    case_type: str
+    label: StrOrPromise
+    table: Table
+    statuses: frozenset[str] = field(init=False)
+    actions: frozenset[str] = field(init=False)
+    final_statuses: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        statuses = {s for s, _ in self.table if s != START} | {t.to_status for t in self.table.values()}
+        leaving = {s for s, _ in self.table}
+        object.__setattr__(self, "statuses", frozenset(statuses))
+        object.__setattr__(self, "actions", frozenset(a for _, a in self.table))
+        object.__setattr__(self, "final_statuses", frozenset(statuses - leaving))
+
+    @property
+    def filing(self) -> Transition:
+        return self.table[(START, "submit")]
+
+    def transition(self, status: str, action: str) -> Transition | None:
+        return self.table.get((status, action))
+
+    def moves_from(self, status: str) -> list[tuple[str, Transition]]:
+        return [(action, t) for (s, action), t in self.table.items() if s == status]
+
+    def is_final(self, status: str) -> bool:
+        return status in self.final_statuses
+
+    def waiting_on(self, status: str) -> Literal["staff", "citizen", "nobody"]:
+        """Whose turn it is: staff when any staff role may move the case on, else the citizen."""
+        roles = {r for _, t in self.moves_from(status) for r in t.roles}
+        if roles - {CITIZEN}:
+            return "staff"
+        return "citizen" if roles else "nobody"
+
+
+WORKFLOWS: Final[dict[str, Workflow]] = {
+    DATA_CORRECTION: Workflow(DATA_CORRECTION, _("Data correction"), DATA_CORRECTION_TABLE),
+    PROPERTY_LINK: Workflow(PROPERTY_LINK, _("Link a property"), PROPERTY_LINK_TABLE),
+}
+
+STATUS_LABELS: Final[dict[str, StrOrPromise]] = {
+    SUBMITTED: _("Submitted"),
+    DOCUMENTS_VERIFIED: _("Documents verified"),
+    RETURNED: _("Returned to the requester"),
+    ACCEPTED: _("Accepted"),
+    REJECTED: _("Rejected"),
+    WITHDRAWN: _("Withdrawn"),
+}
+
+# What a button says (imperative) and what the timeline says (done).
+ACTION_LABELS: Final[dict[str, StrOrPromise]] = {
+    "submit": _("Submit"),
+    "accept": _("Accept and correct the registry"),
+    "verify_documents": _("Confirm the documents"),
+    "approve": _("Approve and link the property"),
+    "return": _("Return to the requester"),
+    "reject": _("Reject"),
+    "resubmit": _("Resubmit"),
+    "withdraw": _("Withdraw"),
+    "assign": _("Assign"),
+}
+EVENT_LABELS: Final[dict[str, StrOrPromise]] = {
+    "submit": _("Filed"),
+    "accept": _("Accepted; the registry was corrected"),
+    "verify_documents": _("Documents confirmed"),
+    "approve": _("Approved; the property was linked"),
+    "return": _("Returned to the requester"),
+    "reject": _("Rejected"),
+    "resubmit": _("Resubmitted"),
+    "withdraw": _("Withdrawn by the requester"),
+    "assign": _("Assigned"),
+    "attach": _("File attached"),
+}
+
+
+def workflow_for(case_type: str) -> Workflow:
+    """The workflow of ``case_type``; ``KeyError`` for a type that does not exist."""
+    return WORKFLOWS[case_type]
+
+
+def status_label(status: str) -> StrOrPromise:
+    return STATUS_LABELS.get(status, status)
+
+
+def action_label(action: str) -> StrOrPromise:
+    return ACTION_LABELS.get(action, action)
+
+
+def role_label(role: str) -> StrOrPromise:
+    if role == CITIZEN:
+        return _("Requester")
+    try:
+        return Role(role).label
+    except ValueError:
+        return role
