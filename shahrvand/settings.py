@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "shahrvand.sms",
     "shahrvand.identity",
     "shahrvand.cases",
+    "shahrvand.citizens",
     "shahrvand.demo",
 ]
 

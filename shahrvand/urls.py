@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("shahrvand.sms.urls")),
     path("staff/registry/", include(staff_verified("shahrvand.registry.urls"))),
     path("staff/cases/", include(staff_verified("shahrvand.cases.urls"))),
+    path("", include("shahrvand.citizens.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
 ]

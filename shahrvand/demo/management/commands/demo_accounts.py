@@ -8,6 +8,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from shahrvand.citizens.demo import DEMO_CITIZEN_PASSWORD
+from shahrvand.citizens.models import Citizen
 from shahrvand.core.models import Role, User
 from shahrvand.demo.accounts import DEMO_STAFF, demo_totp_key
 
@@ -36,4 +38,10 @@ class Command(BaseCommand):
             if account.username in existing:
                 secret = base64.b32encode(bytes.fromhex(demo_totp_key(account.username))).decode()
                 self.stdout.write(f"  {account.username:<12} {secret}")
-        self.stdout.write("Citizen accounts are created at the counter (enrollment), then activated online.\n")
+        citizen = Citizen.objects.select_related("person").filter(activated_at__isnull=False).order_by("pk").first()
+        if citizen is not None:
+            self.stdout.write(
+                f"Citizen (portal {url}/portal/login/): national code {citizen.person.national_code} "
+                f"or citizen code {citizen.citizen_code}, password {DEMO_CITIZEN_PASSWORD}"
+            )
+        self.stdout.write("Other citizens are enrolled at the counter (/staff/enroll/), then activate online.\n")

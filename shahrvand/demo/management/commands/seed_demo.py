@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from shahrvand.citizens.demo import demo_citizen_create
 from shahrvand.core.models import City, District, User
 from shahrvand.core.services import city_create, district_create, role_grant
 from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF, demo_totp_key
@@ -57,6 +58,9 @@ class Command(BaseCommand):
                 district,
                 DeliverySpec(district_number=number, households=households[number], seed=options["seed"] + number),
             )
+        if households[1] > 0:
+            citizen, _ = demo_citizen_create(districts[1])
+            self.stdout.write(f"Demo citizen enrolled and activated: {citizen.person.national_code}")
 
     def _import(self, district: District, spec: DeliverySpec) -> None:
         with tempfile.TemporaryDirectory(prefix="shahrvand-demo-") as folder:
