@@ -68,3 +68,9 @@ def test_filters_keep_latin_digits_in_english():
 def test_ltr_filter_escapes_html():
     with translation.override("en"):
         assert _render("{{ c|ltr }}", c="<script>") == '<bdi dir="ltr" class="ltr">&lt;script&gt;</bdi>'
+
+
+def test_isolated_turns_unicode_isolates_into_ltr_bdi_and_escapes():
+    with translation.override("fa"):
+        html = _render("{{ t|isolated }}", t="آپارتمان \u20661-3-107-7-1-0-2\u2069 — <b>")
+    assert html == 'آپارتمان <bdi dir="ltr" class="ltr">۱-۳-۱۰۷-۷-۱-۰-۲</bdi> — &lt;b&gt;'

@@ -7,11 +7,12 @@ Digits become Persian when the active language is Persian and stay Latin in Engl
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from shahrvand.core.jalali import format_jalali
@@ -74,3 +75,22 @@ def jdatetime(value: dt.datetime | None, fmt: str = "%Y/%m/%d %H:%M") -> str:
 def ltr(value: object) -> SafeString:
     """Wrap an identifier in an LTR isolate so its parts keep their order inside RTL text."""
     return format_html('<bdi dir="ltr" class="ltr">{}</bdi>', localize_digits(value))
+
+
+_ISOLATE = re.compile("\u2066([^\u2066\u2069]*)\u2069")
+
+
+@register.filter
+def isolated(value: object) -> SafeString:
+    """Text whose identifiers were marked with Unicode isolates (U+2066 … U+2069, see
+    ``documents.types.ltr_isolate``): each becomes an LTR ``<bdi>``, which browsers *and* WeasyPrint
+    honour (WeasyPrint ignores the isolate characters themselves). Escaped; digits localised."""
+    text = "" if value is None else str(value)
+    parts = _ISOLATE.split(text)
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            out.append(format_html('<bdi dir="ltr" class="ltr">{}</bdi>', localize_digits(part)))
+        else:
+            out.append(escape(localize_digits(part)))
+    return mark_safe("".join(out))  # noqa: S308 - every part was escaped or built by format_html
