@@ -275,6 +275,8 @@ KAVENEGAR_BASE_URL = os.environ.get("KAVENEGAR_BASE_URL", "https://api.kavenegar
 # National-code ↔ mobile matching (Shahkar): "sandbox" answers deterministically (see identity/matching.py).
 MOBILE_MATCHING_BACKEND = os.environ.get("MOBILE_MATCHING_BACKEND", "sandbox")
 OTP_TOTP_ISSUER = "Shahrvand"
+# Who gets a requester's news by SMS: the citizen's bound mobile (None when they turned SMS off).
+SHAHRVAND_SMS_RECIPIENT = "shahrvand.citizens.selectors.sms_recipient"
 # How many reverse proxies in front may be trusted for X-Forwarded-For (0: use REMOTE_ADDR).
 SHAHRVAND_TRUSTED_PROXY_COUNT = int(os.environ.get("SHAHRVAND_TRUSTED_PROXY_COUNT", "0"))
 SHAHRVAND_SITE_NAME = _("Shahrvand")

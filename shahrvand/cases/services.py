@@ -20,9 +20,11 @@ from functools import partial
 from typing import Any, Final
 
 from django.apps import apps
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 
 from shahrvand.audit.services import audit_record
 from shahrvand.cases import files
@@ -259,6 +261,17 @@ def _sms_text(case: Case, event: CaseEvent) -> str:
     return f"درخواست {code}: {status}. جزئیات در سامانه شهروند."
 
 
+def _recipient(person: Person) -> str | None:
+    """Where the requester's news goes: ``settings.SHAHRVAND_SMS_RECIPIENT`` (a dotted path to a
+    ``(Person) -> str | None`` function — the citizens package's answers with the mobile bound at
+    the counter, or None when the citizen turned SMS off), else the mobile the audit recorded."""
+    resolver_path = getattr(settings, "SHAHRVAND_SMS_RECIPIENT", "")
+    if resolver_path:
+        resolver: Callable[[Person], str | None] = import_string(resolver_path)
+        return resolver(person)
+    return person.mobile or None
+
+
 def _queue_sms(case: Case, event: CaseEvent) -> None:
     """Queue an SMS to the requester in the caller's transaction; the SMS app delivers it after commit.
 
@@ -267,15 +280,18 @@ def _queue_sms(case: Case, event: CaseEvent) -> None:
     its message. Only when the ``shahrvand.sms`` app is installed; not for what the requester did
     themselves (except filing, whose SMS carries the tracking code).
     """
-    if not apps.is_installed("shahrvand.sms") or not case.requester.mobile:
+    if not apps.is_installed("shahrvand.sms"):
         return
     if event.role == CITIZEN and event.action != "submit":
+        return
+    mobile = _recipient(case.requester)
+    if not mobile:
         return
     sms = importlib.import_module("shahrvand.sms.services")
     try:
         with transaction.atomic():
             sms.sms_send(
-                to=case.requester.mobile,
+                to=mobile,
                 text=_sms_text(case, event),
                 purpose=f"case.{event.action}",
                 district=case.district,
