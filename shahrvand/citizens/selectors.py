@@ -31,7 +31,7 @@ from shahrvand.cases import workflows
 from shahrvand.cases.models import Case, CaseEvent
 from shahrvand.citizens.codes import CodeError, parse_citizen_code
 from shahrvand.citizens.models import ActivationCode, Citizen, EnrollmentLink
-from shahrvand.core.access import Action, require
+from shahrvand.core.access import AccessDenied, Action, require
 from shahrvand.core.identifiers import IdentifierError, RenovationCode, mask_national_code, parse_national_code
 from shahrvand.core.jalali import format_jalali
 from shahrvand.core.models import District, User
@@ -700,9 +700,12 @@ def counter_lookup(*, actor: User, district: District, national_code: str) -> Co
     """
     require(actor, Action.ENROLL, district)
     code = parse_national_code(national_code)
-    person = Person.objects.filter(national_code=code).first()
+    person = Person.objects.filter(national_code=code).select_related("home_district").first()
     if person is None:
         return CounterPerson(None, code, [], [], None)
+    if not person_in_district(person, district):
+        # A person of another district is enrolled at that district's counter: show nothing (403, audited).
+        raise AccessDenied(actor=actor, action=Action.ENROLL, district=person.home_district)
     ownerships = list(
         Ownership.objects.filter(person=person, district=district, missing_since__isnull=True)
         .select_related("parcel", "building", "unit")

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,6 +34,7 @@ from shahrvand.documents.numbering import normalize_number
 from shahrvand.documents.ratelimit import rate_limited
 from shahrvand.documents.services import DocumentError, document_reissue, document_revoke
 from shahrvand.documents.types import DOCUMENT_TYPES
+from shahrvand.identity.decorators import staff_verified_required
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +142,15 @@ def staff_document(request: HttpRequest, number: str) -> HttpResponse:
     revoke_form = RevokeForm(prefix="revoke")
     reissue_form = ReissueForm(prefix="reissue")
     status = 200
+    if request.method == "GET":
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action="documents.view",
+                target=document,
+                district=document.district,
+                payload={"number": document.number, "type": document.doc_type},
+            )
     if request.method == "POST":
         require(actor, Action.DOCUMENT_REVOKE, document.district)
         action = request.POST.get("action")
@@ -171,7 +182,14 @@ def staff_document(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "document": document,
         "doc_type": DOCUMENT_TYPES.get(document.doc_type),
-        "rows": selectors.fact_rows(document, DOCUMENT_TYPES.get(document.doc_type), full=True, reveal=True),
+        # Secrets (activation addresses) only to those who may revoke; full national codes only to
+        # staff who may read people's records.
+        "rows": selectors.fact_rows(
+            document,
+            DOCUMENT_TYPES.get(document.doc_type),
+            full=may(actor, Action.PERSON_VIEW, document.district),
+            reveal=can_revoke,
+        ),
         "can_revoke": can_revoke,
         "revoke_form": revoke_form,
         "reissue_form": reissue_form,
@@ -184,11 +202,15 @@ def staff_document(request: HttpRequest, number: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@staff_verified_required
 @require_GET
 def document_pdf(request: HttpRequest, number: str) -> HttpResponse:
-    """The stored PDF, byte for byte as issued. Staff with access to the document's district."""
+    """The stored PDF, byte for byte as issued. Staff past their second factor who may revoke
+    documents or read people's records in the document's district (a slip carries an activation code)."""
     actor = _actor(request)
-    document, _can_revoke = _staff_document(actor, number, with_pdf=True)
+    document, can_revoke = _staff_document(actor, number, with_pdf=True)
+    if not can_revoke:
+        require(actor, Action.PERSON_VIEW, document.district)
     data = bytes(document.pdf or b"")
     if not data or hashlib.sha256(data).hexdigest() != document.pdf_sha256:
         logger.error("stored PDF of %s is missing or does not match its SHA-256", document.number)
