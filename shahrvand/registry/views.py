@@ -14,6 +14,7 @@ from typing import Any, Final
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shahrvand.audit.services import audit_record
 from shahrvand.core.access import Action, require
 from shahrvand.core.identifiers import IdentifierError, RenovationCode
 from shahrvand.core.models import District, User
@@ -351,4 +353,7 @@ def quality(request: HttpRequest, district: str) -> HttpResponse:
     place = _district(district)
     require(actor, Action.REGISTRY_IMPORT, place)
     report = selectors.data_quality(district=place)
+    # The report names people (without a mobile, operators of expired licences): the look is audited.
+    with transaction.atomic():
+        audit_record(actor=actor, action="registry.quality_view", district=place, payload={"district": place.slug})
     return render(request, "registry/quality.html", {**_staff_context(actor), "report": report, "nav": "quality"})

@@ -892,3 +892,11 @@ def test_quality_index_goes_straight_to_the_only_district(client, staff, loaded)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("registry:quality", args=[loaded.slug])
+
+
+def test_reading_the_quality_report_is_audited(client, staff, loaded):
+    manager = staff("manager")
+    client.force_login(manager)
+    assert client.get(f"/staff/registry/{loaded.slug}/quality/").status_code == 200
+    entry = AuditEntry.objects.get(action="registry.quality_view", actor=manager)
+    assert entry.district == loaded
