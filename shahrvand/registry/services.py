@@ -68,7 +68,6 @@ def audit_import(
     raw = read_delivery_path(path)
     with transaction.atomic():
         validated, plan = _check(district, raw)
-        raw.tables.clear()  # the typed records are all that is needed now: free the text rows
         if plan is None:
             # The command writes nothing for a rejected delivery: its report goes to a file.
             return ImportResult("rejected", validated.problems, {})

@@ -153,6 +153,12 @@ class _Checker:
         tables = self.raw.tables
         rows = {name: _parse_table(table, self.out.problems) for name, table in tables.items()}
         self._invalid_national_codes(tables.get("people"))
+        for name in ("parcels", "buildings", "units"):
+            self._raw_codes(name)
+        # Everything still needed from the text rows is extracted: free them (at 100,000 units they
+        # are a few hundred MB), keeping each table's header so a file's presence is still known.
+        for table in tables.values():
+            table.rows = []
         self._parcels(rows.get("parcels", []))
         self._buildings(rows.get("buildings", []))
         self._units(rows.get("units", []))
