@@ -22,6 +22,8 @@ bootstrap: $(VENV)/.installed messages
 messages: $(VENV)/.installed
 	@cd shahrvand && ../$(PY) ../manage.py compilemessages --verbosity 0 --ignore '.venv'
 
+# The address printed on documents and slips follows the address served (unless set already).
+run: export SHAHRVAND_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: bootstrap
 	$(PY) manage.py migrate --noinput --verbosity 0
 	$(PY) manage.py seed_demo --if-empty
