@@ -599,7 +599,7 @@ def person_record(*, actor: User, district: District, national_code: str) -> Per
     changes = ChangeRecord.objects.filter(
         Q(entity="people", key=person.national_code)
         # Ownership keys are "national code|property code".
-        | Q(entity="ownerships", key__startswith=f"{person.national_code}|")
+        | Q(entity="ownerships", key__startswith=f"{person.national_code}|", district_id__in=visible)
     ).select_related("delivery", "actor")[:200]
     history = [_history_line(c) for c in changes]
     with transaction.atomic():

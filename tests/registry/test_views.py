@@ -900,3 +900,24 @@ def test_reading_the_quality_report_is_audited(client, staff, loaded):
     assert client.get(f"/staff/registry/{loaded.slug}/quality/").status_code == 200
     entry = AuditEntry.objects.get(action="registry.quality_view", actor=manager)
     assert entry.district == loaded
+
+
+def test_person_history_leaves_out_holdings_in_districts_the_reader_cannot_see(client, staff, loaded, district2):
+    from shahrvand.registry.models import ChangeRecord, Person
+
+    person = Person.objects.order_by("national_code").first()
+    assert person is not None
+    for district, code in ((loaded, "1-1-100-1-1-1-0"), (district2, "2-7-7-7-1-1-0")):
+        ChangeRecord.objects.create(
+            district=district,
+            entity="ownerships",
+            key=f"{person.national_code}|{code}",
+            kind=ChangeRecord.Kind.UPDATED,
+            changes={"share_dang": ["1", "2"]},
+        )
+    client.force_login(staff("manager"))
+
+    html = client.get(f"/staff/registry/{loaded.slug}/person/{person.national_code}/").content.decode()
+
+    assert "۱-۱-۱۰۰-۱-۱-۱-۰" in html or "1-1-100-1-1-1-0" in html
+    assert "۲-۷-۷-۷-۱-۱-۰" not in html and "2-7-7-7-1-1-0" not in html
