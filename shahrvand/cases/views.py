@@ -42,10 +42,10 @@ from shahrvand.cases.workflows import (
     workflow_for,
 )
 from shahrvand.core.access import Action, districts_for, may
+from shahrvand.core.http import TOO_LARGE_FLAG, UploadSizeLimitHandler
 from shahrvand.core.jalali import format_jalali, jalali_year
 from shahrvand.core.models import User
 from shahrvand.registry.corrections import ENTITY_MODELS, CorrectionError, find_record, property_shares
-from shahrvand.registry.forms import TOO_LARGE_FLAG, UploadSizeLimitHandler
 from shahrvand.registry.models import DeedType
 
 CASES_PER_PAGE: Final = 50

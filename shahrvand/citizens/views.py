@@ -48,11 +48,11 @@ from shahrvand.citizens.forms import (
 from shahrvand.citizens.models import Citizen
 from shahrvand.citizens.services import CitizenError
 from shahrvand.core.access import Action, districts_for, require
+from shahrvand.core.http import client_ip
 from shahrvand.core.identifiers import IdentifierError, parse_national_code
 from shahrvand.core.models import District, User
 from shahrvand.core.selectors import district_get
 from shahrvand.core.text import to_latin_digits
-from shahrvand.documents.ratelimit import client_ip
 from shahrvand.identity import lockout
 from shahrvand.identity.decorators import staff_verified_required
 from shahrvand.identity.ratelimit import RateLimited

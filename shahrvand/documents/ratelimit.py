@@ -17,7 +17,6 @@ with several worker processes use a shared cache (Redis) so the limit holds acro
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -26,6 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+
+from shahrvand.core.http import client_ip
 
 DEFAULT_RATE = "60/m"
 _PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600}
@@ -45,24 +46,6 @@ def parse_rate(rate: object) -> tuple[int, int]:
     if not count.strip().isdigit() or period not in _PERIODS:
         raise ValueError(f"SHAHRVAND_VERIFY_RATE must look like '60/m', not {rate!r}")
     return int(count), _PERIODS[period]
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or X-Forwarded-For from trusted proxies only."""
-    address = request.META.get("REMOTE_ADDR", "") or ""
-    proxies = int(getattr(settings, "SHAHRVAND_TRUSTED_PROXY_COUNT", 0) or 0)
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies > 0 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            address = hops[-proxies] if len(hops) >= proxies else hops[0]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return address[:64] or "unknown"
-    if ip.version == 6:
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def hit(scope: str, request: HttpRequest) -> int:

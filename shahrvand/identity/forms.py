@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from shahrvand.core.http import client_ip
 from shahrvand.core.text import to_latin_digits
-from shahrvand.documents.ratelimit import client_ip
 from shahrvand.identity.lockout import login_failed, login_guard
 from shahrvand.identity.ratelimit import RateLimited
 from shahrvand.identity.services import localized

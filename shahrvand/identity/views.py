@@ -27,8 +27,8 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from shahrvand.core.http import client_ip
 from shahrvand.core.models import District, User
-from shahrvand.documents.ratelimit import client_ip
 from shahrvand.identity.decorators import is_verified, needs_second_factor
 from shahrvand.identity.forms import GuardedAuthenticationForm, ResetCodeForm, ResetRequestForm, TokenForm
 from shahrvand.identity.lockout import login_succeeded

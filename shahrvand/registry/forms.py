@@ -12,9 +12,7 @@ from typing import Any, Final
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from shahrvand.core.models import District
@@ -24,30 +22,6 @@ MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 MAX_UPLOAD_MB: Final = MAX_UPLOAD_BYTES // 2**20
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _ALLOWED_SUFFIXES: Final = (".zip", ".xlsx")
-TOO_LARGE_FLAG: Final = "registry_upload_too_large"
-
-
-class UploadSizeLimitHandler(FileUploadHandler):
-    """Stops storing an uploaded file once it passes :data:`MAX_UPLOAD_BYTES`.
-
-    The rest of that file is read and thrown away (the other fields of the form still arrive),
-    and the request is marked so the form can say why the file is missing. Nothing over the limit
-    is kept in memory or on disk.
-    """
-
-    def __init__(self, request: HttpRequest | None = None, limit: int = MAX_UPLOAD_BYTES) -> None:
-        super().__init__(request)
-        self.limit = limit
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        if start + len(raw_data) > self.limit:
-            if self.request is not None:
-                setattr(self.request, TOO_LARGE_FLAG, True)
-            raise SkipFile
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
 
 
 class SearchForm(forms.Form):

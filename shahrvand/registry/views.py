@@ -27,17 +27,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shahrvand.audit.services import audit_record
 from shahrvand.core.access import Action, require
+from shahrvand.core.http import TOO_LARGE_FLAG, UploadSizeLimitHandler
 from shahrvand.core.identifiers import IdentifierError, RenovationCode
 from shahrvand.core.models import District, User
 from shahrvand.core.selectors import district_get
 from shahrvand.registry import selectors
-from shahrvand.registry.forms import (
-    MAX_UPLOAD_BYTES,
-    TOO_LARGE_FLAG,
-    DeliveryUploadForm,
-    SearchForm,
-    UploadSizeLimitHandler,
-)
+from shahrvand.registry.forms import MAX_UPLOAD_BYTES, DeliveryUploadForm, SearchForm
 from shahrvand.registry.importing.problems import Problem, report_csv
 from shahrvand.registry.models import Delivery
 from shahrvand.registry.services import DeliveryNotApplicable, delivery_apply, delivery_upload
@@ -191,7 +186,7 @@ def delivery_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponseBase:
     """The size limit is installed before the body is read, hence CSRF is checked inside (Django's documented way)."""
-    request.upload_handlers.insert(0, UploadSizeLimitHandler(request))
+    request.upload_handlers.insert(0, UploadSizeLimitHandler(request, limit=MAX_UPLOAD_BYTES))
     return _upload(request)
 
 

@@ -16,12 +16,13 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from shahrvand.audit.models import AuditEntry
+from shahrvand.core.http import client_ip
 from shahrvand.core.models import Role
 from shahrvand.core.text import to_persian_digits
 from shahrvand.documents import payload as qr
 from shahrvand.documents.models import Document, SigningKey
 from shahrvand.documents.numbering import format_number
-from shahrvand.documents.ratelimit import client_ip, parse_rate
+from shahrvand.documents.ratelimit import parse_rate
 from shahrvand.documents.rendering import render_pdf
 from shahrvand.documents.selectors import fact_rows
 from shahrvand.documents.services import document_issue, document_reissue, document_revoke
