@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "shahrvand.identity",
     "shahrvand.cases",
     "shahrvand.citizens",
+    "shahrvand.revenue",
     "shahrvand.demo",
 ]
 

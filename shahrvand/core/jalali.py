@@ -51,3 +51,18 @@ def parse_jalali_date(value: str) -> dt.date:
 
 def jalali_year(value: dt.date | dt.datetime) -> int:
     return int(to_jalali(value).year)
+
+
+def today() -> dt.date:
+    """Today's date in Tehran."""
+    return dt.datetime.now(TEHRAN).date()
+
+
+def year_start(year: int) -> dt.date:
+    """1 Farvardin of the Jalali ``year``, as a Gregorian date."""
+    return jdatetime.date(year, 1, 1).togregorian()
+
+
+def year_end(year: int) -> dt.date:
+    """The last day of Esfand (29th, or 30th in a leap year) of the Jalali ``year``."""
+    return jdatetime.date(year + 1, 1, 1).togregorian() - dt.timedelta(days=1)

@@ -1,0 +1,28 @@
+"""Why a revenue operation was refused: a stable code and a message in English and in Persian."""
+
+from __future__ import annotations
+
+
+class RevenueError(ValueError):
+    """Refused; nothing was changed."""
+
+    def __init__(self, code: str, message_en: str, message_fa: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_en = message_en
+        self.message_fa = message_fa
+
+    def message(self, language: str | None) -> str:
+        return self.message_en if (language or "fa").startswith("en") else self.message_fa
+
+
+class BillNotPayable(RevenueError):
+    """The bill is superseded, split into instalments or cancelled: the payer must pay its successor."""
+
+
+class AlreadyPaid(RevenueError):
+    """The bill is already paid by another payment: the new money must go back (reverse/refund)."""
+
+
+class AmountMismatch(RevenueError):
+    """The amount paid is not what the bill asks for on the day of payment."""
