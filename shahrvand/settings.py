@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "shahrvand.cases",
     "shahrvand.citizens",
     "shahrvand.revenue",
+    "shahrvand.payments",
+    "shahrvand.settlement",
     "shahrvand.demo",
 ]
 
