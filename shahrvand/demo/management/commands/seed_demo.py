@@ -2,7 +2,8 @@
 
 Builds the demo city — Bojnurd with Districts 1 and 2 and one staff account per role — through
 the same services as real data, then generates an audit delivery per district in the documented
-format and loads it through the real importer (``import_audit``'s code path). District 1 gets
+format and loads it through the real importer (``import_audit``'s code path). The sample tariff
+book is put in force and District 1 assessed, so the demo citizen has bills. District 1 gets
 ``--households`` (2,600 by default), District 2 a third of that. Deterministic by ``--seed``.
 ``--if-empty`` does nothing when a city already exists (``make run`` uses it so a restart keeps
 your data).
@@ -24,6 +25,7 @@ from shahrvand.core.models import City, District, User
 from shahrvand.core.services import city_create, district_create, role_grant
 from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF, demo_totp_key
 from shahrvand.demo.generator import DeliverySpec, write_delivery
+from shahrvand.demo.revenue import demo_assess, demo_tariff_install
 from shahrvand.registry.services import audit_import
 
 
@@ -61,6 +63,12 @@ class Command(BaseCommand):
         if households[1] > 0:
             citizen, _ = demo_citizen_create(districts[1])
             self.stdout.write(f"Demo citizen enrolled and activated: {citizen.person.national_code}")
+            book = demo_tariff_install(city)
+            run = demo_assess(districts[1], book.year)
+            self.stdout.write(
+                f"Tariff {book.year} v{book.version} in force; {districts[1].slug} assessed: "
+                f"{run.counts.get('new', 0)} new bills, {run.counts.get('unchanged', 0)} unchanged"
+            )
 
     def _import(self, district: District, spec: DeliverySpec) -> None:
         with tempfile.TemporaryDirectory(prefix="shahrvand-demo-") as folder:
