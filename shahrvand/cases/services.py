@@ -28,7 +28,7 @@ from django.utils.module_loading import import_string
 
 from shahrvand.audit.services import audit_record
 from shahrvand.cases import files
-from shahrvand.cases.data import clean_request
+from shahrvand.cases.data import CleanRequest, clean_request
 from shahrvand.cases.errors import CaseError, TransitionNotAllowed
 from shahrvand.cases.files import AttachmentRejected, Upload
 from shahrvand.cases.models import Attachment, Case, CaseEvent, Channel, Holiday
@@ -39,6 +39,8 @@ from shahrvand.cases.workflows import (
     CITIZEN,
     EFFECT_OWNERSHIP_LINK,
     EFFECT_REGISTRY_CORRECT,
+    EXTERNAL_CLEANERS,
+    EXTERNAL_EFFECTS,
     START,
     Transition,
     action_label,
@@ -369,7 +371,12 @@ def case_file(
         )
     checked = _checked(uploads)
     with transaction.atomic():
-        clean = clean_request(case_type, requester=requester, district=district, data=data)
+        external = EXTERNAL_CLEANERS.get(case_type)
+        if external is not None:  # a type whose data another package checks (e.g. revenue's clearance)
+            cleaner: Callable[..., CleanRequest] = import_string(external)
+            clean = cleaner(requester=requester, district=district, data=dict(data))
+        else:
+            clean = clean_request(case_type, requester=requester, district=district, data=data)
         if clean.needs_attachment and not checked:
             raise CaseError(
                 "request.documents_required",
@@ -424,6 +431,11 @@ def case_file(
 def _run_effect(effect: str, actor: User | None, case: Case) -> None:
     if not effect:
         return
+    external = EXTERNAL_EFFECTS.get(effect)
+    if external is not None:  # another package's effect (e.g. revenue's clearance); it may be a system move
+        handler: Callable[..., None] = import_string(external)
+        handler(actor=actor, case=case)
+        return
     assert isinstance(actor, User)  # effects are staff moves: the actor was checked
     data = case.data
     try:
@@ -457,8 +469,13 @@ def case_act(
     comment: str = "",
     role: str,
     as_person: Person | None = None,
+    system: bool = False,
 ) -> Case:
     """Make the move ``action`` on ``case`` in ``role``, if the case's table allows it; returns the updated case.
+
+    ``system``: the municipality's automatic decision in ``role`` (a staff role), with no person
+    acting (``actor`` None) — e.g. the revenue unit's check of a clearance request, made by the
+    service that files it. Only services pass it; the table must still allow the move for ``role``.
 
     Refused with :class:`TransitionNotAllowed` — and nothing changed — when the table has no such
     move from the case's status, when the move is not for ``role``, when the actor is not the
@@ -480,8 +497,12 @@ def case_act(
             raise _not_in_table(locked, action)
         if role not in transition.roles:
             raise _role_not_allowed(locked, action, role)
-        _check_actor(actor, locked, role, as_person)
-        _check_assignment(actor, locked, role)
+        if system:
+            if actor is not None or role == CITIZEN:
+                raise ValueError("a system move has no actor and is made in a staff role")
+        else:
+            _check_actor(actor, locked, role, as_person)
+            _check_assignment(actor, locked, role)
         if transition.requires_comment and not comment:
             action_en, action_fa = _both(action_label, action)
             raise TransitionNotAllowed(
@@ -525,7 +546,7 @@ def case_act(
         _queue_sms(locked, event)
         audit_record(
             actor=actor,
-            actor_label="" if actor else "citizen",
+            actor_label="system" if system else ("" if actor else "citizen"),
             action=f"case.{action}",
             target=locked,
             district=locked.district,

@@ -32,16 +32,34 @@ RETURNED: Final = "returned"
 ACCEPTED: Final = "accepted"
 REJECTED: Final = "rejected"
 WITHDRAWN: Final = "withdrawn"
+ISSUED: Final = "issued"  # clearance: the certificate was issued
+REFUSED: Final = "refused"  # clearance: not issued, the property has open debts
 
 # Types of request.
 DATA_CORRECTION: Final = "data_correction"
 PROPERTY_LINK: Final = "property_link"
+CLEARANCE: Final = "clearance"
 
 # Named effects, run by ``case_act`` inside the transaction of the move.
 EFFECT_REGISTRY_CORRECT: Final = "registry_correct"
 EFFECT_OWNERSHIP_LINK: Final = "ownership_link"
+EFFECT_CLEARANCE_ISSUE: Final = "clearance_issue"
+EFFECT_CLEARANCE_REFUSE: Final = "clearance_refuse"
 
-Effect = Literal["", "registry_correct", "ownership_link"]
+Effect = Literal["", "registry_correct", "ownership_link", "clearance_issue", "clearance_refuse"]
+
+# Effects that another package provides, by dotted path: ``case_act`` imports the function when the
+# move runs (never at load time: those packages build on cases) and calls it with ``actor=`` and
+# ``case=`` inside the move's transaction; it may update ``case.data`` and raises ``CaseError`` to refuse.
+EXTERNAL_EFFECTS: Final[dict[str, str]] = {
+    EFFECT_CLEARANCE_ISSUE: "shahrvand.revenue.services.clearance_effect_issue",
+    EFFECT_CLEARANCE_REFUSE: "shahrvand.revenue.services.clearance_effect_refuse",
+}
+# The same for the cleaner of a request type's data (``shahrvand.cases.data`` holds the others): a
+# function ``(*, requester, district, data) -> CleanRequest`` that raises ``CaseError`` to refuse.
+EXTERNAL_CLEANERS: Final[dict[str, str]] = {
+    CLEARANCE: "shahrvand.revenue.services.clearance_clean",
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +85,7 @@ def T(  # a table row
     return Transition(to_status, frozenset(roles), sla_working_days, comment, effect)
 
 
-CLERK, MANAGER = str(Role.CLERK), str(Role.MANAGER)
+CLERK, MANAGER, REVENUE = str(Role.CLERK), str(Role.MANAGER), str(Role.REVENUE)
 
 # A citizen reports a wrong record of the registry; staff correct it (with history) or say why not.
 DATA_CORRECTION_TABLE: Final[Table] = {
@@ -94,6 +112,18 @@ PROPERTY_LINK_TABLE: Final[Table] = {
     (DOCUMENTS_VERIFIED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
     (RETURNED, "resubmit"): T(SUBMITTED, {CITIZEN}, 3),
     (RETURNED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
+}
+
+
+# A citizen asks for the clearance certificate (مفاصاحساب) of a property they own. The revenue unit's
+# automatic check decides at once, in the filing's transaction (``shahrvand.revenue.services.
+# clearance_request``): issued when the property has no open debt, refused with the debts otherwise.
+# A revenue officer or the district manager may decide a request the check left open.
+CLEARANCE_TABLE: Final[Table] = {
+    (START, "submit"): T(SUBMITTED, {CITIZEN}, 1),
+    (SUBMITTED, "issue"): T(ISSUED, {REVENUE, MANAGER}, effect=EFFECT_CLEARANCE_ISSUE),
+    (SUBMITTED, "refuse"): T(REFUSED, {REVENUE, MANAGER}, comment=True, effect=EFFECT_CLEARANCE_REFUSE),
+    (SUBMITTED, "withdraw"): T(WITHDRAWN, {CITIZEN}),
 }
 
 
@@ -137,6 +167,7 @@ class Workflow:
 WORKFLOWS: Final[dict[str, Workflow]] = {
     DATA_CORRECTION: Workflow(DATA_CORRECTION, _("Data correction"), DATA_CORRECTION_TABLE),
     PROPERTY_LINK: Workflow(PROPERTY_LINK, _("Link a property"), PROPERTY_LINK_TABLE),
+    CLEARANCE: Workflow(CLEARANCE, _("Clearance certificate"), CLEARANCE_TABLE),
 }
 
 STATUS_LABELS: Final[dict[str, StrOrPromise]] = {
@@ -146,6 +177,8 @@ STATUS_LABELS: Final[dict[str, StrOrPromise]] = {
     ACCEPTED: _("Accepted"),
     REJECTED: _("Rejected"),
     WITHDRAWN: _("Withdrawn"),
+    ISSUED: _("Issued"),
+    REFUSED: _("Not issued: open debts"),
 }
 
 # What a button says (imperative) and what the timeline says (done).
@@ -159,6 +192,8 @@ ACTION_LABELS: Final[dict[str, StrOrPromise]] = {
     "resubmit": _("Resubmit"),
     "withdraw": _("Withdraw"),
     "assign": _("Assign"),
+    "issue": _("Issue the clearance certificate"),
+    "refuse": _("Refuse: the property has open debts"),
 }
 EVENT_LABELS: Final[dict[str, StrOrPromise]] = {
     "submit": _("Filed"),
@@ -171,6 +206,8 @@ EVENT_LABELS: Final[dict[str, StrOrPromise]] = {
     "withdraw": _("Withdrawn by the requester"),
     "assign": _("Assigned"),
     "attach": _("File attached"),
+    "issue": _("Clearance certificate issued"),
+    "refuse": _("Not issued: the property has open debts"),
 }
 
 

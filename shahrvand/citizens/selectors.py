@@ -40,6 +40,9 @@ from shahrvand.documents.numbering import normalize_number
 from shahrvand.documents.types import DOCUMENT_TYPES
 from shahrvand.registry.corrections import correctable_fields
 from shahrvand.registry.models import Building, Business, ChangeRecord, Ownership, Parcel, Person, Unit, Zoning
+from shahrvand.revenue import selectors as revenue_selectors
+from shahrvand.revenue.models import Bill, Payment
+from shahrvand.revenue.selectors import BillView
 
 LICENCE_WARNING_DAYS: Final = 30
 RECENT: Final = 3
@@ -641,7 +644,7 @@ class Dashboard:
     requests: list[RequestLine]
     open_requests: int
     documents: list[DocumentLine]
-    bills: list[Any]
+    bills: list[BillView]  # the bills to pay (open)
 
     @property
     def licence_warnings(self) -> list[BusinessLine]:
@@ -662,13 +665,80 @@ def portal_dashboard(citizen: Citizen) -> Dashboard:
         requests=requests[:RECENT],
         open_requests=sum(1 for r in requests if r.is_open),
         documents=my_documents(citizen, limit=RECENT),
-        bills=my_bills(citizen),
+        bills=[line for line in my_bills(citizen) if line.is_open],
     )
 
 
-def my_bills(citizen: Citizen) -> list[Any]:
-    """The citizen's bills. Empty until the revenue service lands (its selector will be called here)."""
-    return []
+# --------------------------------------------------------------------------------------------------
+# Bills and the clearance certificate
+# --------------------------------------------------------------------------------------------------
+
+
+def my_bills(citizen: Citizen) -> list[BillView]:
+    """The bills whose payer is the citizen's person (and only those), open first, with today's amounts."""
+    return revenue_selectors.bill_views(revenue_selectors.payer_bills(citizen.person))
+
+
+def my_bill(citizen: Citizen, bill_id: str) -> Bill | None:
+    """One of the citizen's bills by bill ID (any digit set); None when it is not theirs."""
+    return revenue_selectors.payer_bill(citizen.person, bill_id)
+
+
+def my_bill_payment(citizen: Citizen, bill: Bill) -> Payment | None:
+    if bill.payer_id != citizen.person.pk:
+        return None
+    return Payment.objects.filter(bill=bill).select_related("receipt").first()
+
+
+def my_property_debts(citizen: Citizen, code: str) -> list[revenue_selectors.Debt] | None:
+    """The open debts of one of the citizen's properties today (whoever the payer); None when not theirs."""
+    try:
+        parsed = RenovationCode.parse(code)
+    except IdentifierError:
+        return None
+    ownership = (
+        Ownership.objects.filter(person=citizen.person, property_code=str(parsed), missing_since__isnull=True)
+        .select_related("parcel")
+        .first()
+    )
+    if ownership is None:
+        return None
+    return revenue_selectors.property_debts(ownership.parcel, parsed)
+
+
+@dataclass(frozen=True)
+class ClearanceOutcome:
+    case: Case
+    document: Document | None
+    debts: list[dict[str, Any]]
+
+    @property
+    def issued(self) -> bool:
+        return self.case.status == workflows.ISSUED
+
+    @property
+    def total(self) -> int:
+        return sum(int(d.get("amount") or 0) for d in self.debts)
+
+
+def my_clearance(citizen: Citizen, tracking_code: str) -> ClearanceOutcome | None:
+    """The outcome of one of the citizen's clearance requests; None when it is not theirs or not a clearance."""
+    case = case_selectors.case_for_requester(citizen.person, tracking_code)
+    if case is None or case.case_type != workflows.CLEARANCE:
+        return None
+    number = str((case.data or {}).get("document") or "")
+    document = _my_documents(citizen).defer("pdf").filter(number=number).first() if number else None
+    return ClearanceOutcome(case, document, list((case.data or {}).get("debts") or []))
+
+
+def my_clearances(citizen: Citizen, limit: int = 5) -> list[ClearanceOutcome]:
+    cases = case_selectors.cases_for_person(citizen.person).filter(case_type=workflows.CLEARANCE)[:limit]
+    numbers = [str((c.data or {}).get("document") or "") for c in cases]
+    documents = {d.number: d for d in _my_documents(citizen).defer("pdf").filter(number__in=[n for n in numbers if n])}
+    return [
+        ClearanceOutcome(c, documents.get(n), list((c.data or {}).get("debts") or []))
+        for c, n in zip(cases, numbers, strict=True)
+    ]
 
 
 # --------------------------------------------------------------------------------------------------

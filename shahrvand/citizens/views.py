@@ -29,6 +29,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shahrvand.audit.services import audit_record
+from shahrvand.cases.errors import CaseError
 from shahrvand.citizens import selectors, services
 from shahrvand.citizens.codes import CodeError, format_citizen_code, parse_activation_code, parse_citizen_code
 from shahrvand.citizens.forms import (
@@ -52,11 +53,19 @@ from shahrvand.core.http import client_ip
 from shahrvand.core.identifiers import IdentifierError, parse_national_code
 from shahrvand.core.models import District, User
 from shahrvand.core.selectors import district_get
+from shahrvand.core.templatetags.persian import localize_digits
 from shahrvand.core.text import to_latin_digits
+from shahrvand.documents.models import Document
+from shahrvand.documents.types import ltr_isolate
 from shahrvand.identity import lockout
 from shahrvand.identity.decorators import staff_verified_required
 from shahrvand.identity.ratelimit import RateLimited
 from shahrvand.identity.services import OtpError, otp_issue, otp_verify
+from shahrvand.revenue import selectors as revenue_selectors
+from shahrvand.revenue import services as revenue_services
+from shahrvand.revenue.documents import bill_document, receipt_document
+from shahrvand.revenue.errors import RevenueError
+from shahrvand.revenue.forms import ClearanceRequestForm
 
 PortalView = Callable[..., HttpResponseBase]
 
@@ -717,6 +726,11 @@ def document_pdf(request: HttpRequest, citizen: Citizen, number: str) -> HttpRes
     document = selectors.my_document(citizen, number)
     if document is None:
         raise Http404("not one of your documents")
+    return _pdf_download(citizen, document)
+
+
+def _pdf_download(citizen: Citizen, document: Document) -> HttpResponse:
+    """A document of the citizen's, byte for byte as issued; the download is audited."""
     data = bytes(document.pdf or b"")
     if not data or hashlib.sha256(data).hexdigest() != document.pdf_sha256:
         return HttpResponse(
@@ -741,7 +755,116 @@ def document_pdf(request: HttpRequest, citizen: Citizen, number: str) -> HttpRes
 @require_GET
 @citizen_required
 def bills(request: HttpRequest, citizen: Citizen) -> HttpResponse:
-    return _portal(request, citizen, "citizens/bills.html", "bills", lines=selectors.my_bills(citizen))
+    lines = selectors.my_bills(citizen)
+    return _portal(
+        request,
+        citizen,
+        "citizens/bills.html",
+        "bills",
+        lines=lines,
+        open_lines=[line for line in lines if line.is_open],
+        paid_lines=[line for line in lines if line.is_paid],
+        closed_lines=[line for line in lines if not line.is_open and not line.is_paid],
+    )
+
+
+def _my_bill_or_404(citizen: Citizen, bill_id: str) -> Any:
+    bill = selectors.my_bill(citizen, bill_id)
+    if bill is None:
+        raise Http404("not one of your bills")
+    return bill
+
+
+@never_cache
+@require_GET
+@citizen_required
+def bill_detail(request: HttpRequest, citizen: Citizen, bill_id: str) -> HttpResponse:
+    """One bill: how it was computed, today's amount, the IDs, paying online, the PDFs."""
+    bill = _my_bill_or_404(citizen, bill_id)
+    if bill.bill_id != bill_id:
+        return redirect("citizens:bill", bill_id=bill.bill_id)
+    view = revenue_selectors.bill_view(bill)
+    return _portal(
+        request,
+        citizen,
+        "citizens/bill.html",
+        "bills",
+        view=view,
+        bill=bill,
+        lines=list(bill.lines.order_by("position")),
+        chain=revenue_selectors.bill_chain(bill),
+        adjustment=getattr(bill, "adjusted_from", None),
+        instalments=(
+            list(bill.replaced_by_plan.instalments.order_by("instalment_no"))
+            if bill.replaced_by_plan is not None
+            else []
+        ),
+        pay_url=f"/pay/{bill.bill_id}/",
+    )
+
+
+@never_cache
+@require_GET
+@citizen_required
+def bill_pdf(request: HttpRequest, citizen: Citizen, bill_id: str) -> HttpResponse:
+    """The bill's one-page document for today's amount (issued again when the amount changed)."""
+    bill = _my_bill_or_404(citizen, bill_id)
+    try:
+        document = bill_document(actor=None, bill=bill)
+    except RevenueError as exc:
+        messages.error(request, exc.message(get_language()))
+        return redirect("citizens:bill", bill_id=bill.bill_id)
+    return _pdf_download(citizen, document)
+
+
+@never_cache
+@require_GET
+@citizen_required
+def receipt_pdf(request: HttpRequest, citizen: Citizen, bill_id: str) -> HttpResponse:
+    """The receipt of a paid bill (issued on first request, the same one afterwards)."""
+    bill = _my_bill_or_404(citizen, bill_id)
+    payment = selectors.my_bill_payment(citizen, bill)
+    if payment is None:
+        raise Http404("the bill is not paid")
+    return _pdf_download(citizen, receipt_document(actor=None, payment=payment))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def clearance(request: HttpRequest, citizen: Citizen) -> HttpResponse:
+    """Ask for the clearance certificate (مفاصاحساب) of a property; the answer comes at once."""
+    properties = selectors.my_properties(citizen)
+    choices = [(p.code, f"{ltr_isolate(localize_digits(p.code))} — {localize_digits(p.address)}") for p in properties]
+    form = ClearanceRequestForm(request.POST or None, choices=choices)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            code = form.cleaned_data["property_code"]
+            try:
+                case = revenue_services.clearance_request(
+                    user=citizen.user,
+                    person=citizen.person,
+                    district=selectors.record_district("property", code, citizen),
+                    property_code=code,
+                    purpose=form.cleaned_data["purpose"],
+                )
+            except CaseError as exc:
+                form.add_error(None, exc.message_fa if _persian() else exc.message_en)
+            else:
+                return redirect(f"{reverse('citizens:clearance')}?request={case.tracking_code}")
+        status = 400
+    outcome = selectors.my_clearance(citizen, request.GET["request"]) if request.GET.get("request") else None
+    return _portal(
+        request,
+        citizen,
+        "citizens/clearance.html",
+        "clearance",
+        status=status,
+        form=form,
+        outcome=outcome,
+        recent=selectors.my_clearances(citizen),
+    )
 
 
 @never_cache

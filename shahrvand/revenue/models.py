@@ -212,11 +212,17 @@ class Bill(models.Model):
         verbose_name_plural = _("bills")
         ordering = ["-year", "kind", "subject_code", "instalment_no"]
         constraints = [
-            # One live bill per subject, year and instalment: re-running the assessment cannot duplicate.
+            # One live bill per subject and year: re-running the assessment cannot duplicate.
+            # (Two constraints, because NULL plans would count as distinct in one.)
             models.UniqueConstraint(
-                fields=["city", "year", "kind", "subject_code", "instalment_no", "plan"],
-                condition=Q(status__in=["open", "paid"]),
+                fields=["city", "year", "kind", "subject_code", "instalment_no"],
+                condition=Q(status__in=["open", "paid"], plan__isnull=True),
                 name="bill_one_live_per_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "instalment_no"],
+                condition=Q(status__in=["open", "paid"], plan__isnull=False),
+                name="bill_one_live_per_instalment",
             ),
             models.UniqueConstraint(fields=["city", "file_number"], name="bill_file_number_per_city"),
             models.CheckConstraint(condition=Q(gross__gte=0), name="bill_gross_not_negative"),

@@ -16,7 +16,7 @@ import pytest
 
 from shahrvand.cases.files import Upload
 from shahrvand.cases.services import case_act, case_file
-from shahrvand.cases.workflows import CITIZEN, DATA_CORRECTION, START, workflow_for
+from shahrvand.cases.workflows import CITIZEN, CLEARANCE, DATA_CORRECTION, START, workflow_for
 from shahrvand.core.models import Role
 from shahrvand.core.text import to_persian_digits
 from shahrvand.registry.models import Person
@@ -148,6 +148,15 @@ def link_data(registry: Registry, **overrides) -> dict:
 
 def file_case(case_type: str, registry: Registry, district, user, **kwargs):
     """File a case of ``case_type`` online (the requester's own user)."""
+    if case_type == CLEARANCE:
+        return case_file(
+            requester=registry.owner,
+            filed_by=user,
+            case_type=case_type,
+            district=district,
+            data={"property_code": registry.owner_unit, "purpose": "فروش ملک"},
+            **kwargs,
+        )
     if case_type == DATA_CORRECTION:
         requester, data, attachments = registry.owner, correction_data(registry), []
     else:
