@@ -74,3 +74,9 @@ def test_isolated_turns_unicode_isolates_into_ltr_bdi_and_escapes():
     with translation.override("fa"):
         html = _render("{{ t|isolated }}", t="آپارتمان \u20661-3-107-7-1-0-2\u2069 — <b>")
     assert html == 'آپارتمان <bdi dir="ltr" class="ltr">۱-۳-۱۰۷-۷-۱-۰-۲</bdi> — &lt;b&gt;'
+
+
+def test_ltr_keeps_latin_digits_only_in_identifiers_with_latin_letters():
+    with translation.override("fa"):
+        assert _render("{{ c|ltr }}", c="1-1-100-3") == '<bdi dir="ltr" class="ltr">۱-۱-۱۰۰-۳</bdi>'
+        assert _render("{{ c|ltr }}", c="SBX1ACE05") == '<bdi dir="ltr" class="ltr">SBX1ACE05</bdi>'

@@ -73,10 +73,16 @@ def jdatetime(value: dt.datetime | None, fmt: str = "%Y/%m/%d %H:%M") -> str:
 
 @register.filter
 def ltr(value: object) -> SafeString:
-    """Wrap an identifier in an LTR isolate so its parts keep their order inside RTL text."""
-    return format_html('<bdi dir="ltr" class="ltr">{}</bdi>', localize_digits(value))
+    """Wrap an identifier in an LTR isolate so its parts keep their order inside RTL text.
+
+    Digits follow the language, except in identifiers that contain Latin letters (a bank's reference
+    ``SBX1ACE…``, a licence ``L-36898``): those are copied as printed, so they keep Latin digits."""
+    text = str(value)
+    shown = text if _LATIN_LETTER.search(text) else localize_digits(value)
+    return format_html('<bdi dir="ltr" class="ltr">{}</bdi>', shown)
 
 
+_LATIN_LETTER = re.compile("[A-Za-z]")
 _ISOLATE = re.compile("\u2066([^\u2066\u2069]*)\u2069")
 
 
