@@ -665,7 +665,7 @@ def portal_dashboard(citizen: Citizen) -> Dashboard:
         requests=requests[:RECENT],
         open_requests=sum(1 for r in requests if r.is_open),
         documents=my_documents(citizen, limit=RECENT),
-        bills=[line for line in my_bills(citizen) if line.is_open],
+        bills=revenue_selectors.payer_open_bills(citizen.person),
     )
 
 

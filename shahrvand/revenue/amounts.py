@@ -21,6 +21,9 @@ from shahrvand.core import jalali
 from shahrvand.core.identifiers import make_payment_id
 
 ROUNDING_UNIT = 1000
+#: The largest bill: the payment ID carries at most 99,999,999 thousand Rials, and a late penalty
+#: (capped at 100% by the tariff format) must still fit, so a bill's gross stays below half of that.
+MAX_GROSS = 49_999_999_000
 MONTH_DAYS = 30
 
 

@@ -40,7 +40,7 @@ from shahrvand.core.access import Action, require
 from shahrvand.core.models import District, User
 from shahrvand.registry.models import Building, Business, Ownership, Parcel, Unit
 from shahrvand.revenue import tariff as tariff_rules
-from shahrvand.revenue.amounts import ROUNDING_UNIT
+from shahrvand.revenue.amounts import MAX_GROSS, ROUNDING_UNIT
 from shahrvand.revenue.errors import RevenueError
 from shahrvand.revenue.models import AssessmentRun, Bill, BillKind, BillLine, TariffBook
 from shahrvand.revenue.services import allocate_file_numbers, bill_id_for
@@ -358,7 +358,7 @@ def _compute_district(
 
     total = len(units) + len(bare_parcels) + len(businesses)
     report(0, total)
-    counts = {"subjects": total, "below_minimum": 0, "no_payer": 0}
+    counts = {"subjects": total, "below_minimum": 0, "above_maximum": 0, "no_payer": 0}
     problems: list[dict[str, Any]] = []
     result: list[Computed] = []
     done = 0
@@ -380,6 +380,15 @@ def _compute_district(
         _finish(item, t, ref)
         if item.gross < ROUNDING_UNIT:
             counts["below_minimum"] += 1
+            return
+        if item.gross > MAX_GROSS:  # beyond what a payment ID can carry: the data or the tariff is wrong
+            counts["above_maximum"] += 1
+            add_problem(
+                "above_maximum",
+                item.subject_code,
+                f"{item.subject_code}: {item.gross:,} Rials is above the bill limit ({MAX_GROSS:,}); no bill",
+                f"{item.subject_code}: مبلغ {item.gross:,} ریال از سقف قبض بیشتر است؛ قبضی صادر نشد",
+            )
             return
         result.append(item)
 

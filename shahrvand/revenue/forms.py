@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shahrvand.core import jalali
 from shahrvand.core.text import to_latin_digits
+from shahrvand.revenue.amounts import MAX_GROSS
 from shahrvand.revenue.services import MAX_INSTALMENTS, MAX_REASON
 
 _SEPARATORS: Final = str.maketrans("", "", ",\u066c\u060c _")
@@ -34,7 +35,10 @@ class RialsField(forms.CharField):
         digits = to_latin_digits(str(text)).translate(_SEPARATORS)
         if not digits.isascii() or not digits.isdigit():
             raise forms.ValidationError(_("Enter the amount in Rials as a whole number."), code="invalid")
-        return int(digits)
+        amount = int(digits)
+        if amount > MAX_GROSS:
+            raise forms.ValidationError(_("A bill is at most 49,999,999,000 Rials."), code="max_value")
+        return amount
 
 
 class JalaliDateField(forms.CharField):

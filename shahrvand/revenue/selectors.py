@@ -151,6 +151,21 @@ def payer_bills(person: Person) -> list[Bill]:
     return bills
 
 
+def payer_open_bills(person: Person, on: dt.date | None = None) -> list[BillView]:
+    """``person``'s open bills with what each asks for on ``on``, soonest due first — in one query.
+
+    Open bills have no payment and no successor yet, so nothing else is read (the portal's dashboard).
+    """
+    day = on or jalali.today()
+    views = []
+    for bill in Bill.objects.filter(payer=person, status=OPEN).order_by("due_date", "year", "instalment_no", "pk"):
+        due = payable(bill, day)
+        views.append(
+            BillView(bill=bill, due=due, payment_id=payment_id_for(bill, due.amount) if due.amount > 0 else "")
+        )
+    return views
+
+
 def payer_bill(person: Person, bill_id: str) -> Bill | None:
     """One of ``person``'s bills by bill ID (any digit set); None when it is not theirs or does not exist."""
     canonical = normalize_bill_id(bill_id)
@@ -202,7 +217,8 @@ def debts(bills: QuerySet[Bill] | list[Bill], on: dt.date | None = None) -> list
     found = []
     for bill in bills:
         amount = payable(bill, day).amount
-        found.append(Debt(bill, amount, payment_id_for(bill, amount) if amount > 0 else ""))
+        if amount > 0:  # a bill adjusted to nothing (written off) owes nothing
+            found.append(Debt(bill, amount, payment_id_for(bill, amount)))
     return found
 
 
@@ -291,12 +307,13 @@ def bill_search(*, actor: User, query: str) -> SearchResult:
         except IdentifierError:
             national = ""
         if national:
-            person = Person.objects.filter(national_code=national).first()
-            if person is not None:
-                by_payer = list(scope.filter(payer=person).order_by("-year", "status", "pk")[:SEARCH_LIMIT])
-                if by_payer:
+            payer = Person.objects.filter(national_code=national).first()
+            if payer is not None:
+                by_payer = list(scope.filter(payer=payer).order_by("-year", "status", "pk")[:SEARCH_LIMIT])
+                if by_payer:  # a person is shown only through bills the actor may see
                     results += by_payer
                     kind = "national_code"
+                    person = payer
         return SearchResult(query=query, kind=kind, bills=bill_views(results), person=person)
     found_business = list(scope.filter(business__business_code=text).order_by("-year", "pk")[:SEARCH_LIMIT])
     return SearchResult(
@@ -375,12 +392,14 @@ def staff_person_debts(*, actor: User, national_code: str) -> tuple[Person, list
     if person is None:
         raise LookupError(national_code)
     bills = [b for b in payer_bills(person) if b.district_id in {d.pk for d in districts}]
+    if not bills:  # nothing of theirs in the actor's districts: not even their name is shown
+        raise AccessDenied(actor=actor, action=Action.REVENUE_MANAGE, district=None)
     with transaction.atomic():
         audit_record(
             actor=actor,
             action="revenue.person_debts_view",
             target=person,
-            district=bills[0].district if bills else None,
+            district=bills[0].district,
             payload={"bills": [b.bill_id for b in bills]},
         )
     return person, bill_views(bills)

@@ -37,7 +37,7 @@ from shahrvand.registry.corrections import CorrectionError
 from shahrvand.registry.models import Building, Ownership, Parcel, Person, Unit
 from shahrvand.revenue import documents as revenue_documents
 from shahrvand.revenue import selectors as revenue_selectors
-from shahrvand.revenue.amounts import ROUNDING_UNIT, payable, payment_id_for
+from shahrvand.revenue.amounts import MAX_GROSS, ROUNDING_UNIT, payable, payment_id_for
 from shahrvand.revenue.errors import AlreadyPaid, AmountMismatch, BillNotPayable, RevenueError
 from shahrvand.revenue.models import Adjustment, Bill, BillKind, BillLine, FileNumberCounter, InstalmentPlan, Payment
 from shahrvand.revenue.selectors import Debt
@@ -289,6 +289,18 @@ def bill_adjust(
                 "A bill cannot be less than zero.",
                 "مبلغ قبض نمی‌تواند کمتر از صفر باشد.",
             )
+        if 0 < gross < ROUNDING_UNIT:
+            raise InvalidAdjustment(
+                "adjustment_too_small",
+                "A bill is at least 1,000 Rials (the bill standard pays thousands of Rials); write 0 to forgive it.",
+                "مبلغ قبض دست‌کم ۱٬۰۰۰ ریال است (شناسهٔ پرداخت مبلغ را به هزار ریال دارد)؛ برای بخشودن، صفر بنویسید.",
+            )
+        if gross > MAX_GROSS:
+            raise InvalidAdjustment(
+                "adjustment_too_large",
+                f"A bill is at most {MAX_GROSS:,} Rials (the bill standard's limit, with room for the penalty).",
+                "مبلغ قبض حداکثر ۴۹٬۹۹۹٬۹۹۹٬۰۰۰ ریال است (سقف شناسهٔ پرداخت، با جا برای جریمهٔ دیرکرد).",
+            )
         now = timezone.now()
         locked.status = Bill.Status.SUPERSEDED
         locked.closed_at = now
@@ -514,6 +526,12 @@ def instalments_create(
                 "instalments_too_small",
                 "The debt is too small for that many instalments (each is at least 1,000 Rials).",
                 "بدهی برای این تعداد قسط کم است (هر قسط دست‌کم ۱٬۰۰۰ ریال است).",
+            )
+        if total > count * MAX_GROSS:
+            raise _instalments_refused(
+                "instalments_too_large",
+                f"Each instalment would be above the bill limit ({MAX_GROSS:,} Rials): choose more instalments.",
+                "هر قسط از سقف مبلغ قبض بیشتر می‌شود؛ تعداد اقساط را بیشتر کنید.",
             )
         first = locked[0]
         now = timezone.now()

@@ -66,6 +66,29 @@ def test_dashboard_costs_the_same_queries_for_one_or_five_properties(citizen_a, 
     assert response.content.decode().count('class="portal-item"') >= 5 + 3
 
 
+def test_dashboard_costs_the_same_queries_with_one_or_twenty_bills(citizen_a, django_assert_max_num_queries):
+    from shahrvand.revenue.models import Bill
+    from tests.revenue.factories import make_bill
+
+    give_more_properties(citizen_a.citizen, 5)
+    units = list(Unit.objects.filter(ownerships__person=citizen_a.citizen.person).order_by("code"))
+
+    def bill(i: int) -> None:  # four bills (annual and instalments) on each of the five properties
+        made = make_bill(
+            citizen_a.citizen.district, unit=units[i % 5], gross=1_000_000 + i * 7_000, instalment_no=i // 5
+        )
+        Bill.objects.filter(pk=made.pk).update(payer=citizen_a.citizen.person)
+
+    bill(0)
+    one = dashboard_queries(citizen_a.client)
+    for i in range(1, 20):
+        bill(i)
+    assert dashboard_queries(citizen_a.client) == one
+    with django_assert_max_num_queries(DASHBOARD_MAX_QUERIES + 1):  # + one for the open bills
+        response = citizen_a.client.get(reverse("citizens:dashboard"))
+    assert response.content.decode().count('href="/portal/bills/') >= 20
+
+
 def test_filing_a_correction_from_a_property(citizen_a):
     url = reverse("citizens:property_correction", args=["1-1-100-3-1-2-0"])
     response = citizen_a.client.post(url, {"field": "units.area_m2", "value": "۱۴۰٫۵", "description": "طبق سند"})

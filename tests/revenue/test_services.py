@@ -222,3 +222,28 @@ def test_a_cancelled_bill_is_closed_with_the_reason_audited(registry, officer):
     bill.refresh_from_db()
     assert bill.status == Bill.Status.CANCELLED
     assert AuditEntry.objects.get(action="revenue.bill_cancel").payload["reason"] == "صدور تکراری"
+
+
+def test_adjustments_outside_what_a_payment_id_can_carry_are_refused(registry, staff):
+    from shahrvand.revenue.amounts import MAX_GROSS
+    from shahrvand.revenue.services import InvalidAdjustment, bill_adjust
+
+    officer = staff("revenue")
+    bill = make_bill(registry, gross=5_000_000)
+    for amount, code in ((500, "adjustment_too_small"), (MAX_GROSS + 1000, "adjustment_too_large")):
+        with pytest.raises(InvalidAdjustment) as refused:
+            bill_adjust(actor=officer, bill=bill, new_gross=amount, reason="آزمون")
+        assert refused.value.code == code
+    bill.refresh_from_db()
+    assert bill.status == "open" and bill.gross == 5_000_000
+
+
+def test_a_bill_forgiven_to_zero_is_no_debt(registry, staff):
+    from shahrvand.revenue.selectors import property_debts
+    from shahrvand.revenue.services import bill_adjust
+
+    bill = make_bill(registry, gross=5_000_000)
+    assert [d.bill for d in property_debts(bill.parcel)] == [bill]
+    adjusted = bill_adjust(actor=staff("revenue"), bill=bill, new_gross=0, reason="بخشودگی مصوب شورا")
+    assert adjusted.new_bill.gross == 0
+    assert property_debts(bill.parcel) == []

@@ -152,3 +152,12 @@ def test_a_clerk_and_another_districts_officer_are_refused(registry, district2, 
     assert refused.status_code == 403
     assert Bill.objects.get(pk=bill.pk).status == Bill.Status.OPEN
     assert AuditEntry.objects.filter(action="access.denied").exists()
+
+
+def test_another_districts_officer_learns_nothing_about_a_payer(registry, district2, client, staff):
+    bill = make_bill(registry)
+    name = bill.payer.last_name
+    client.force_login(staff("revenue", district=district2))
+    assert client.get(reverse("revenue:person_debts", args=[bill.payer.national_code])).status_code == 403
+    found = client.get(reverse("revenue:search"), {"q": bill.payer.national_code})
+    assert found.status_code == 200 and name not in found.content.decode()
