@@ -46,7 +46,35 @@ class AuditEntry(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time_idx"),
+            # The auditor's search: newest first within a district or an action.
+            models.Index(fields=["district", "seq"], name="audit_district_seq_idx"),
+            models.Index(fields=["action", "seq"], name="audit_action_seq_idx"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target_type}:{self.target_id}"
+
+
+class ChainCheck(models.Model):
+    """One run of the chain check: how far the chain was verified, when, and where it broke.
+
+    An incremental check starts from the last intact run's ``seq``/``hash`` (re-checking that entry
+    first), so a check costs only the entries appended since; a full check walks from entry 1.
+    """
+
+    seq = models.BigIntegerField(_("verified up to entry"), null=True, blank=True)
+    hash = models.CharField(_("hash of that entry"), max_length=64, blank=True)
+    checked_at = models.DateTimeField(_("checked at"))
+    ok = models.BooleanField(_("intact"))
+    first_bad_seq = models.BigIntegerField(_("first bad entry"), null=True, blank=True)
+    problem = models.CharField(_("problem"), max_length=200, blank=True)
+    checked = models.BigIntegerField(_("entries checked"), default=0)
+    full = models.BooleanField(_("full check"), default=False)
+
+    class Meta:
+        verbose_name = _("chain check")
+        verbose_name_plural = _("chain checks")
+        ordering = ["-checked_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{'OK' if self.ok else 'BROKEN'} up to #{self.seq} at {self.checked_at:%Y-%m-%d %H:%M}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from shahrvand.audit.models import GENESIS_HASH, AuditEntry
@@ -24,11 +25,30 @@ def audit_chain_verify(*, batch_size: int = 2000) -> ChainStatus:
     ``prev_hash`` is not the previous entry's hash, or whose sequence number skips (an entry
     deleted from the middle).
     """
-    expected_prev = GENESIS_HASH
-    expected_seq: int | None = None
-    checked = 0
-    last_good: int | None = None
     entries = AuditEntry.objects.order_by("seq").iterator(chunk_size=batch_size)
+    return _walk(entries, expected_prev=GENESIS_HASH, expected_seq=None, last_good=None)
+
+
+def audit_chain_verify_from(*, seq: int, hash: str, batch_size: int = 2000) -> ChainStatus:
+    """Verify the chain from entry ``seq`` (which must still hold ``hash``) to the end.
+
+    ``seq``/``hash`` come from an earlier intact check; entry ``seq`` is re-checked itself, so an
+    edit of the anchor or a rewrite of everything after it shows. Edits before ``seq`` need a full
+    :func:`audit_chain_verify`.
+    """
+    anchor = AuditEntry.objects.filter(seq=seq).first()
+    if anchor is None:
+        return ChainStatus(False, 0, None, seq, f"entry {seq} verified earlier is missing")
+    if anchor.hash != hash:
+        return ChainStatus(False, 0, None, seq, "entry verified earlier has a different hash now")
+    entries = AuditEntry.objects.filter(seq__gte=seq).order_by("seq").iterator(chunk_size=batch_size)
+    return _walk(entries, expected_prev=anchor.prev_hash, expected_seq=seq, last_good=seq - 1 or None)
+
+
+def _walk(
+    entries: Iterator[AuditEntry], *, expected_prev: str, expected_seq: int | None, last_good: int | None
+) -> ChainStatus:
+    checked = 0
     for entry in entries:
         if expected_seq is not None and entry.seq != expected_seq:
             return ChainStatus(False, checked, last_good, entry.seq, f"sequence jumps from {last_good} to {entry.seq}")

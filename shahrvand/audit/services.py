@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from shahrvand.audit.models import GENESIS_HASH, AuditEntry
+from shahrvand.audit.models import GENESIS_HASH, AuditEntry, ChainCheck
 from shahrvand.core.context import current_request_id
 from shahrvand.core.models import District, User
 
@@ -120,3 +120,49 @@ def audit_record(
             "prev_hash": prev_hash,
         }
         return AuditEntry.objects.create(hash=entry_hash(**fields), **fields)
+
+
+def chain_check_run(*, actor: User | None, full: bool = False) -> ChainCheck:
+    """Check the chain (from the last intact check, or from entry 1) and record the result.
+
+    Incremental by default: the last intact :class:`ChainCheck` gives the entry to start from.
+    The result and an ``audit.chain_check`` entry are written in one transaction.
+    """
+    from shahrvand.audit.selectors import audit_chain_verify, audit_chain_verify_from
+
+    last = None if full else ChainCheck.objects.filter(ok=True, seq__isnull=False).order_by("-pk").first()
+    if last is not None and last.seq is not None:
+        status = audit_chain_verify_from(seq=last.seq, hash=last.hash)
+    else:
+        status = audit_chain_verify()
+        full = True
+    head = status.last_good_seq
+    head_hash = ""
+    if head is not None:
+        head_hash = AuditEntry.objects.filter(seq=head).values_list("hash", flat=True).first() or ""
+    with transaction.atomic():
+        check = ChainCheck.objects.create(
+            seq=head,
+            hash=head_hash,
+            checked_at=timezone.now(),
+            ok=status.intact,
+            first_bad_seq=status.first_bad_seq,
+            problem=status.problem[:200],
+            checked=status.checked,
+            full=full,
+        )
+        audit_record(
+            actor=actor,
+            actor_label="" if actor else "chain_check",
+            action="audit.chain_check",
+            target=check,
+            payload={
+                "ok": status.intact,
+                "full": full,
+                "checked": status.checked,
+                "up_to": check.seq,
+                "first_bad_seq": status.first_bad_seq,
+                "problem": status.problem,
+            },
+        )
+    return check
