@@ -264,6 +264,7 @@ def _detail(txn: SandboxTransaction) -> dict[str, Any]:
     return {
         "RRN": txn.rrn,
         "RefNum": txn.ref_num,
+        "ResNum": txn.order_id,  # beyond Saman's answer: the sandbox names the order the money is for
         "MaskedPan": txn.masked_pan,
         "HashedPan": hashlib.sha256(txn.masked_pan.encode()).hexdigest(),
         "TerminalNumber": int(txn.terminal),
@@ -353,6 +354,7 @@ def bank_receipt(*, terminal: str, token: str = "", ref_num: str = "", now: dt.d
                 "AffectiveAmount": txn.charged_amount,
                 "Rrn": txn.rrn,
                 "MaskedPan": txn.masked_pan,
+                "StraceDate": txn.charged_at.isoformat() if txn.charged_at is not None else "",
             },
             "ErrorCode": 0,
             "ErrorMessage": "",

@@ -11,9 +11,18 @@ The rules (``docs`` and the domain notes, "Online payment (IPG)"):
   or a racing request finds the attempt already moved and changes nothing;
 * "verify sent" is committed **before** verify is called, so a crash or a timeout leaves the attempt
   ``verifying`` for :func:`payments_reconcile`, which asks the bank (inquiry) and finishes the job;
+* the callback must carry the attempt's own token; the verify (or inquiry) answer must name the
+  attempt's order (ResNum) and terminal — money verified for another order is never settled here
+  nor reversed (it is someone else's), only recorded;
 * verified amount ≠ the attempt's amount, or the bill no longer payable (paid by another channel,
   superseded) → the money is **reversed**; otherwise :func:`bill_settle` marks the bill paid in the
-  same transaction that marks the attempt settled.
+  same transaction that marks the attempt settled, as paid **when the card was charged** (the bank's
+  time, else the callback's), so a payment at 23:50 verified at 00:05 is judged on the day it was made;
+* the bank's settlement file may have paid the bill with this very money first (same trace number and
+  amount): the attempt is then settled with that payment — the same money, nothing to reverse;
+* a reverse the bank refuses ends in "refund due" only when the bank says it kept the money
+  (verified); unverified money goes back to the card by itself, so the attempt expires after the
+  bank's window.
 
 Calls to the bank happen outside any open transaction (a slow bank never holds a row lock).
 """
@@ -64,6 +73,13 @@ log = logging.getLogger(__name__)
 TOKEN_MINUTES: Final = 20  # how long the bank keeps a token (SEP's default)
 QUIET: Final = dt.timedelta(minutes=1)  # an attempt unchanged this long is "stuck" for reconciliation
 NO_TOKEN_AFTER: Final = dt.timedelta(minutes=30)  # an attempt that never got a token is given up
+BANK_WINDOW: Final = dt.timedelta(minutes=30)  # unverified money goes back to the card after this (Shaparak)
+WINDOW_MARGIN: Final = dt.timedelta(minutes=5)  # the bank's clock and ours need not agree to the second
+# An attempt in one of these with a bank reference acted on that money after a verify that named its order.
+_KEEPS_REFERENCE: Final = frozenset(
+    {AttemptStatus.SETTLED, AttemptStatus.REVERSING, AttemptStatus.REVERSED, AttemptStatus.REFUND_DUE}
+)
+_UNDECIDED: Final = frozenset({AttemptStatus.TOKEN_ISSUED, AttemptStatus.CALLBACK_RECEIVED, AttemptStatus.VERIFYING})
 CALLBACK_LABEL: Final = "bank callback"
 RECONCILE_LABEL: Final = "payments_reconcile"
 _MAX_FIELDS: Final = 40
@@ -263,7 +279,9 @@ def _callback_problem(attempt: PaymentAttempt, result: CallbackResult, gateway: 
         return "order_mismatch"
     if result.terminal and attempt.terminal and result.terminal.lstrip("0") != attempt.terminal.lstrip("0"):
         return "terminal_mismatch"
-    if result.token and attempt.token and result.token != attempt.token:
+    if not result.token:
+        return "no_token"  # the bank always posts the token back; without it nothing ties the callback to us
+    if result.token != attempt.token:
         return "token_mismatch"
     if result.amount is not None and result.amount != attempt.amount:
         return "amount_mismatch"
@@ -346,6 +364,9 @@ def payment_callback(*, order_id: str, data: dict[str, Any]) -> CallbackOutcome:
         return _refuse(locked, order_id, "reference_reused")
     # The callback said "paid": verify. Otherwise ask the bank whether that is true before giving up.
     final = _verify(locked, actor_label=CALLBACK_LABEL) if result.ok else _resolve(locked, actor_label=CALLBACK_LABEL)
+    if result.ok and final.status == AttemptStatus.VERIFYING and not final.reference:
+        # The bank said this reference is another order's money: the callback was not this order's.
+        return CallbackOutcome(final, accepted=False, reason="reference_of_another_order")
     return CallbackOutcome(final, accepted=True)
 
 
@@ -369,24 +390,155 @@ def _verify(attempt: PaymentAttempt, *, actor_label: str, may_inquire: bool = Tr
     return _conclude(attempt, result, actor_label=actor_label)
 
 
+def _paid_at(attempt: PaymentAttempt, bank_time: dt.datetime | None) -> dt.datetime:
+    """When the payer paid: the bank's own time when it says, else when a paid callback arrived, else now.
+
+    Never later than now, never before the attempt was started. The amount a bill asks for depends on
+    the day of payment, so a payment at 23:50 verified after midnight is judged on the day it was made.
+    """
+    now = clock.now()
+    when = bank_time
+    if when is None and attempt.callback_at is not None and not attempt.reason.startswith("bank_state:"):
+        when = attempt.callback_at  # the callback said "paid" (a cancel's time says nothing about a charge)
+    when = min(when or now, now)
+    return max(when, attempt.created_at)
+
+
+def _answer_problem(attempt: PaymentAttempt, order_id: str, terminal: str) -> str:
+    """Why the bank's answer is not about this attempt's money ("" when it is)."""
+    if not order_id:
+        return "order_unknown"
+    if order_id != attempt.order_id:
+        return "order_mismatch"
+    if terminal and attempt.terminal and terminal.lstrip("0") != attempt.terminal.lstrip("0"):
+        return "terminal_mismatch"
+    return ""
+
+
+def _refuse_answer(
+    locked: PaymentAttempt, problem: str, *, call: str, order_id: str, reference: str, actor_label: str
+) -> None:
+    """Record (on the locked attempt) a bank answer about money that is not this attempt's; change nothing else.
+
+    When the answer names another order, the reference the attempt holds (from a callback) is not its
+    own: it is released, so the order it belongs to can settle with it, and the bank is asked again
+    about this attempt by its own token.
+    """
+    payload = {
+        "refused": problem,
+        "call": call,
+        "answer_order_id": order_id[:64],
+        "reference": reference,
+        "held_reference": locked.reference,
+    }
+    _event(locked, EventKind.STATUS, payload)
+    audit_record(
+        actor=None,
+        actor_label=actor_label,
+        action="payments.answer_refused",
+        target=locked,
+        district=locked.bill.district,
+        payload={"order_id": locked.order_id, "bill_id": locked.bill.bill_id, **payload},
+    )
+    log.warning("payment %s: the bank's %s answer is not this order's (%s)", locked.order_id, call, problem)
+    if problem != "order_unknown" and locked.reference:
+        locked.reference = locked.rrn = locked.trace_number = locked.masked_pan = ""
+        locked.updated_at = clock.now()
+        locked.save(update_fields=["reference", "rrn", "trace_number", "masked_pan", "updated_at"])
+
+
+def _claim_reference(locked: PaymentAttempt, reference: str, *, actor_label: str) -> str:
+    """Give the (locked) attempt the bank ``reference`` the bank tied to its order.
+
+    Another attempt may hold it from a callback that carried someone else's reference: that claim was
+    never confirmed by the bank, so it is released (with an event). Returns "" when the reference is
+    now this attempt's, or the order number of an attempt that already acted on that money (settled
+    or reversed it) — then nothing is changed.
+    """
+    if not reference or reference == locked.reference:
+        return ""
+    holder = (
+        PaymentAttempt.objects.select_for_update(of=("self",))
+        .filter(gateway=locked.gateway, reference=reference)
+        .exclude(pk=locked.pk)
+        .first()
+    )
+    if holder is not None:
+        if holder.status in _KEEPS_REFERENCE:
+            return holder.order_id
+        _event(holder, EventKind.STATUS, {"reference_released": reference, "to_order_id": locked.order_id})
+        audit_record(
+            actor=None,
+            actor_label=actor_label,
+            action="payments.reference_released",
+            target=holder,
+            district=locked.bill.district,
+            payload={"order_id": holder.order_id, "reference": reference, "to_order_id": locked.order_id},
+        )
+        holder.reference = holder.rrn = holder.trace_number = holder.masked_pan = ""
+        holder.updated_at = clock.now()
+        holder.save(update_fields=["reference", "rrn", "trace_number", "masked_pan", "updated_at"])
+    if locked.reference:
+        _event(locked, EventKind.STATUS, {"reference_corrected": [locked.reference, reference]})
+    locked.reference = reference
+    return ""
+
+
+def _same_money(locked: PaymentAttempt, amount: int) -> Payment | None:
+    """The bill's payment from the bank's settlement file that is this attempt's own money, if any.
+
+    The settlement file records a bank-channel payment with the bank's trace number (``trace_number``,
+    and ``reference`` ``<bank>:<trace>``); the same trace number (or RRN) and amount is the same money.
+    """
+    traces = {t for t in (locked.rrn, locked.trace_number) if t}
+    if not traces:
+        return None
+    for payment in Payment.objects.filter(bill_id=locked.bill_id, source=Payment.Source.BANK_FILE, amount=amount):
+        _bank, _, trace = payment.reference.partition(":")
+        if (payment.trace_number in traces or trace in traces) and not PaymentAttempt.objects.filter(
+            payment_record=payment
+        ).exists():
+            return payment
+    return None
+
+
 def _conclude(attempt: PaymentAttempt, result: VerifyResult, *, actor_label: str) -> PaymentAttempt:
-    """The bank verified: settle the bill, or reverse (wrong amount, bill paid elsewhere or not payable)."""
+    """The bank verified: settle the bill, or reverse (wrong amount, bill paid elsewhere or not payable).
+
+    An answer about another order's money (or one that does not say whose) is refused and recorded:
+    never settled with, never reversed.
+    """
+    problem = _answer_problem(attempt, result.order_id, result.terminal)
     with transaction.atomic():
         locked = _locked(attempt)
-        if locked.status not in {
-            AttemptStatus.TOKEN_ISSUED,
-            AttemptStatus.CALLBACK_RECEIVED,
-            AttemptStatus.VERIFYING,
-        }:
+        if locked.status not in _UNDECIDED:
             return locked  # someone else concluded it
-        if result.reference:
-            locked.reference = result.reference
+        if problem:
+            _refuse_answer(
+                locked,
+                problem,
+                call="verify",
+                order_id=result.order_id,
+                reference=result.reference,
+                actor_label=actor_label,
+            )
+            return locked
+        held_by = _claim_reference(locked, result.reference, actor_label=actor_label)
+        if held_by:
+            # The bank says this money is ours, but another attempt already settled or reversed with it
+            # (before references were tied to orders). Nothing to settle or reverse here: record it.
+            _event(locked, EventKind.STATUS, {"reference_used_by": held_by, "reference": result.reference})
+            _move(locked, AttemptStatus.FAILED, actor_label=actor_label, reason="reference_used_elsewhere")
+            return locked
         locked.rrn = result.rrn or locked.rrn
         locked.trace_number = result.trace_number or locked.trace_number
         locked.masked_pan = result.masked_pan or locked.masked_pan
         locked.charged_amount = result.amount
         fields = ("reference", "rrn", "trace_number", "masked_pan", "charged_amount")
-        if result.amount != locked.amount:
+        if locked.status != AttemptStatus.VERIFYING:
+            # Verified without our callback (found by inquiry): the attempt is checked with the bank now.
+            _move(locked, AttemptStatus.VERIFYING, actor_label=actor_label, extra_fields=fields)
+        if result.amount != locked.amount or result.original_amount != locked.amount:
             _move(
                 locked, AttemptStatus.REVERSING, actor_label=actor_label, reason="amount_mismatch", extra_fields=fields
             )
@@ -395,7 +547,7 @@ def _conclude(attempt: PaymentAttempt, result: VerifyResult, *, actor_label: str
                 settled = bill_settle(
                     bill=locked.bill,
                     amount=result.amount,
-                    paid_at=clock.now(),
+                    paid_at=_paid_at(locked, result.charged_at),
                     source=Payment.Source.GATEWAY,
                     reference=locked.reference,
                     trace_number=locked.trace_number,
@@ -405,12 +557,47 @@ def _conclude(attempt: PaymentAttempt, result: VerifyResult, *, actor_label: str
                     actor_label=f"gateway:{locked.gateway}",
                 )
             except (AlreadyPaid, BillNotPayable, AmountMismatch) as exc:
+                same = _same_money(locked, result.amount) if isinstance(exc, AlreadyPaid) else None
+                if same is not None:
+                    # The bank's settlement file paid the bill with this very money first.
+                    _event(locked, EventKind.STATUS, {"same_money_as": same.reference, "payment": same.pk})
+                    locked.payment_record = same
+                    _move(
+                        locked,
+                        AttemptStatus.SETTLED,
+                        actor_label=actor_label,
+                        reason="settled_by_bank_file",
+                        extra_fields=(*fields, "payment_record"),
+                    )
+                    return locked
                 _move(locked, AttemptStatus.REVERSING, actor_label=actor_label, reason=exc.code, extra_fields=fields)
             else:
                 locked.payment_record = settled.payment
                 _move(locked, AttemptStatus.SETTLED, actor_label=actor_label, extra_fields=(*fields, "payment_record"))
                 return locked
     return _reverse(locked, actor_label=actor_label)
+
+
+def _window_passed(attempt: PaymentAttempt) -> bool:
+    """Has the bank's window passed, so unverified money of this attempt has gone back to the card?
+
+    The bank charges only while the token lives, so the charge was at the latest when the token expired.
+    """
+    last_charge = attempt.token_expires_at or attempt.created_at + dt.timedelta(minutes=TOKEN_MINUTES)
+    return clock.now() > last_charge + BANK_WINDOW + WINDOW_MARGIN
+
+
+def _ever_verified(attempt: PaymentAttempt) -> bool:
+    """Did the bank ever tell us this attempt's money was verified (a verify answer, or an inquiry)?"""
+    events = PaymentEvent.objects.filter(attempt=attempt)
+    return (
+        events.filter(kind=EventKind.VERIFY_RESPONSE).exists()
+        or events.filter(kind=EventKind.INQUIRY_RESPONSE, payload__state=BankState.VERIFIED.value).exists()
+    )
+
+
+def _reverse_reason(attempt: PaymentAttempt, exc: GatewayError) -> str:
+    return attempt.reason or f"reverse:{exc.code}"
 
 
 def _reverse(attempt: PaymentAttempt, *, actor_label: str) -> PaymentAttempt:
@@ -428,12 +615,22 @@ def _reverse(attempt: PaymentAttempt, *, actor_label: str) -> PaymentAttempt:
         except GatewayError as inquiry_exc:
             _event(attempt, EventKind.GATEWAY_ERROR, _error_payload("inquiry", inquiry_exc))
             return attempt
-        _event(attempt, EventKind.INQUIRY_RESPONSE, {"request": found.request, "raw": found.raw})
-        to = AttemptStatus.EXPIRED if found.state == BankState.REVERSED else AttemptStatus.REFUND_DUE
+        _event(attempt, EventKind.INQUIRY_RESPONSE, {"request": found.request, "raw": found.raw, "state": found.state})
+        if found.order_id and found.order_id != attempt.order_id:
+            return attempt  # an answer about another order says nothing about this money: ask again later
+        if found.state == BankState.VERIFIED:
+            to, reason = AttemptStatus.REFUND_DUE, _reverse_reason(attempt, exc)  # the bank kept the money
+        elif found.state == BankState.REVERSED:
+            to, reason = AttemptStatus.EXPIRED, _reverse_reason(attempt, exc)  # it went back to the card
+        elif _window_passed(attempt) and not _ever_verified(attempt):
+            # Never verified (charged, unknown, or no longer known): unverified money goes back by itself.
+            to, reason = AttemptStatus.EXPIRED, "bank:returned_to_card"
+        else:
+            return attempt  # reverse again, or ask again, at the next reconciliation
         with transaction.atomic():
             locked = _locked(attempt)
             if locked.status == AttemptStatus.REVERSING:
-                _move(locked, to, actor_label=actor_label, reason=locked.reason or f"reverse:{exc.code}")
+                _move(locked, to, actor_label=actor_label, reason=reason)
         return locked
     _event(attempt, EventKind.REVERSE_RESPONSE, {"request": result.request, "raw": result.raw})
     with transaction.atomic():
@@ -459,18 +656,38 @@ def _resolve(attempt: PaymentAttempt, *, actor_label: str, may_verify: bool = Tr
 
 
 def _act_on(attempt: PaymentAttempt, found: InquiryResult, *, actor_label: str, may_verify: bool) -> PaymentAttempt:
-    undecided = {AttemptStatus.TOKEN_ISSUED, AttemptStatus.CALLBACK_RECEIVED, AttemptStatus.VERIFYING}
     if found.state in {BankState.PENDING, BankState.UNKNOWN}:
         return attempt
+    if found.order_id and found.order_id != attempt.order_id:
+        with transaction.atomic():
+            locked = _locked(attempt)
+            if locked.status in _UNDECIDED:
+                _refuse_answer(
+                    locked,
+                    "order_mismatch",
+                    call="inquiry",
+                    order_id=found.order_id,
+                    reference=found.reference,
+                    actor_label=actor_label,
+                )
+        return locked
     if found.state == BankState.VERIFIED:
+        if found.amount is None:
+            # Verified, but the bank did not say how much: never settle with our own amount. Ask again later.
+            _event(attempt, EventKind.STATUS, {"refused": "no_amount", "call": "inquiry", "reference": found.reference})
+            return attempt
         verified = VerifyResult(
             reference=found.reference,
             rrn=found.rrn,
             trace_number=found.trace_number,
-            amount=found.amount if found.amount is not None else attempt.amount,
+            amount=found.amount,
             original_amount=attempt.amount,
             masked_pan=found.masked_pan,
             already_verified=True,
+            # The inquiry was made with this attempt's token: an answer that names no order is about it.
+            order_id=found.order_id or attempt.order_id,
+            terminal=found.terminal,
+            charged_at=found.charged_at,
             request=found.request,
             raw=found.raw,
         )
@@ -478,7 +695,7 @@ def _act_on(attempt: PaymentAttempt, found: InquiryResult, *, actor_label: str, 
     then_verify = then_reverse = False
     with transaction.atomic():
         locked = _locked(attempt)
-        if locked.status not in undecided:
+        if locked.status not in _UNDECIDED:
             return locked
         if found.state == BankState.FAILED:
             _move(locked, AttemptStatus.FAILED, actor_label=actor_label, reason=locked.reason or "bank:not_paid")
@@ -486,10 +703,11 @@ def _act_on(attempt: PaymentAttempt, found: InquiryResult, *, actor_label: str, 
             _move(locked, AttemptStatus.EXPIRED, actor_label=actor_label, reason="bank:returned_to_card")
         else:  # CHARGED: money taken, not verified yet
             changed = ["reference", "rrn", "trace_number", "masked_pan", "verify_sent_at"]
-            if found.reference and found.reference != locked.reference:
-                if locked.reference:
-                    _event(locked, EventKind.STATUS, {"reference_corrected": [locked.reference, found.reference]})
-                locked.reference = found.reference
+            held_by = _claim_reference(locked, found.reference, actor_label=actor_label)
+            if held_by:
+                _event(locked, EventKind.STATUS, {"reference_used_by": held_by, "reference": found.reference})
+                _move(locked, AttemptStatus.FAILED, actor_label=actor_label, reason="reference_used_elsewhere")
+                return locked
             locked.rrn = found.rrn or locked.rrn
             locked.trace_number = found.trace_number or locked.trace_number
             locked.masked_pan = found.masked_pan or locked.masked_pan
@@ -504,7 +722,7 @@ def _act_on(attempt: PaymentAttempt, found: InquiryResult, *, actor_label: str, 
                     extra_fields=(*changed, "charged_amount"),
                 )
                 then_reverse = True
-            elif locked.bill.status != Bill.Status.OPEN:
+            elif locked.bill.status != Bill.Status.OPEN and _same_money(locked, found.amount or locked.amount) is None:
                 _move(
                     locked,
                     AttemptStatus.REVERSING,

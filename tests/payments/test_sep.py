@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from shahrvand.core.jalali import TEHRAN
 from shahrvand.payments.gateways.base import BankState, GatewayError, GatewayTimeout
 from shahrvand.payments.gateways.sep import (
     PAY_PATH,
@@ -21,6 +23,7 @@ from shahrvand.payments.gateways.sep import (
     SepGateway,
     parse_callback,
 )
+from shahrvand.revenue.models import Payment
 
 TERMINAL = "12345678"
 
@@ -131,10 +134,12 @@ def test_a_refused_token_is_an_error(bank, sep):
 
 def test_verify_reads_the_transaction_detail(bank, sep):
     bank.answer(VERIFY_PATH, VERIFIED)
+    bank.answer(RECEIPT_PATH, _receipt(res_num="1", amount=11_111_000))
 
     result = sep.verify(order_id="1", reference="50")
 
-    assert bank.received == [(VERIFY_PATH, {"RefNum": "50", "TerminalNumber": int(TERMINAL)})]
+    assert bank.received[0] == (VERIFY_PATH, {"RefNum": "50", "TerminalNumber": int(TERMINAL)})
+    assert result.order_id == "1"
     assert (result.amount, result.rrn, result.trace_number, result.masked_pan, result.already_verified) == (
         11_111_000,
         "14226761817",
@@ -146,6 +151,7 @@ def test_verify_reads_the_transaction_detail(bank, sep):
 
 def test_a_repeated_verify_is_still_a_verify(bank, sep):
     bank.answer(VERIFY_PATH, {**VERIFIED, "ResultCode": 2, "ResultDescription": "درخواست تکراری"})
+    bank.answer(RECEIPT_PATH, _receipt(res_num="1", amount=11_111_000))
     assert sep.verify(order_id="1", reference="50").already_verified
 
 
@@ -265,6 +271,7 @@ def test_without_a_terminal_nothing_is_sent(bank):
 
 @pytest.mark.django_db
 def test_a_bill_paid_through_sep_end_to_end(bank, settings, citizen, bill):
+    from shahrvand.payments import clock
     from shahrvand.payments.models import AttemptStatus, EventKind, PaymentEvent
     from shahrvand.payments.services import payment_callback
     from shahrvand.revenue.models import Bill
@@ -276,27 +283,111 @@ def test_a_bill_paid_through_sep_end_to_end(bank, settings, citizen, bill):
     bank.answer(TOKEN_PATH, {"status": 1, "token": "T1"})
     attempt = start(citizen, bill)
     assert (attempt.gateway, attempt.token) == ("sep", "T1")
-    detail = {**VERIFIED["TransactionDetail"], "OrginalAmount": attempt.amount, "AffectiveAmount": attempt.amount}
+    charged = clock.now() + dt.timedelta(minutes=2)
+    detail = {
+        **VERIFIED["TransactionDetail"],
+        "OrginalAmount": attempt.amount,
+        "AffectiveAmount": attempt.amount,
+        "StraceDate": charged.astimezone(TEHRAN).strftime("%Y-%m-%d %H:%M:%S"),  # Saman: Tehran time
+    }
     bank.answer(VERIFY_PATH, {**VERIFIED, "TransactionDetail": detail})
+    bank.answer(RECEIPT_PATH, _receipt(res_num=attempt.order_id, amount=attempt.amount))
+    clock.travel(dt.timedelta(minutes=5))
 
-    payment_callback(
-        order_id=attempt.order_id,
-        data={
-            "MID": TERMINAL,
-            "TerminalId": TERMINAL,
-            "State": "OK",
-            "Status": "2",
-            "RRN": "14226761817",
-            "RefNum": "50",
-            "ResNum": attempt.order_id,
-            "TraceNo": "100434",
-            "Amount": str(attempt.amount),
-            "SecurePan": "621986****8080",
-        },
-    )
+    payment_callback(order_id=attempt.order_id, data=_sep_callback(attempt))
 
     assert fresh(attempt).status == AttemptStatus.SETTLED
     assert Bill.objects.get(pk=bill.pk).status == Bill.Status.PAID
-    assert [path for path, _ in bank.received] == [TOKEN_PATH, VERIFY_PATH]
+    # Saman's verify answer does not name the order: the receipt service is asked which order RefNum 50 paid.
+    assert [path for path, _ in bank.received] == [TOKEN_PATH, VERIFY_PATH, RECEIPT_PATH]
+    assert bank.received[-1][1] == {"TerminalNumber": int(TERMINAL), "RefNum": "50"}
     response = PaymentEvent.objects.get(attempt=attempt, kind=EventKind.VERIFY_RESPONSE)
     assert response.payload["raw"]["TransactionDetail"]["RefNum"] == "50"
+    assert response.payload["raw"]["Receipt"]["Data"]["ResNum"] == attempt.order_id
+    # Paid when Saman says the card was charged (StraceDate, Tehran time), not when we finished checking.
+    payment = Payment.objects.get(bill=bill)
+    assert payment.paid_at == charged
+
+
+def _receipt(*, res_num: str, amount: int, ref_num: str = "50", state: str = "OK") -> dict[str, Any]:
+    return {
+        "HasError": False,
+        "Data": {
+            "State": state,
+            "Status": 2,
+            "RefNum": ref_num,
+            "ResNum": res_num,
+            "TerminalId": int(TERMINAL),
+            "Amount": amount,
+            "AffectiveAmount": amount,
+            "Rrn": "14226761817",
+            "TraceNo": "100434",
+        },
+        "ErrorCode": 0,
+        "ErrorMessage": "",
+    }
+
+
+def _sep_callback(attempt: Any, **changes: str) -> dict[str, str]:
+    return {
+        "MID": TERMINAL,
+        "TerminalId": TERMINAL,
+        "State": "OK",
+        "Status": "2",
+        "RRN": "14226761817",
+        "RefNum": "50",
+        "ResNum": attempt.order_id,
+        "TraceNo": "100434",
+        "Amount": str(attempt.amount),
+        "SecurePan": "621986****8080",
+        "Token": attempt.token,
+        **changes,
+    }
+
+
+def test_verify_names_the_order_from_the_answer_or_the_receipt(bank, sep):
+    detail = {**VERIFIED["TransactionDetail"], "ResNum": "7"}
+    bank.answer(VERIFY_PATH, {**VERIFIED, "TransactionDetail": detail})
+    named = sep.verify(order_id="7", reference="50")
+    assert (named.order_id, named.terminal) == ("7", TERMINAL)
+    assert named.charged_at == dt.datetime(2026, 5, 1, 12, 0, tzinfo=TEHRAN)
+    assert [path for path, _ in bank.received] == [VERIFY_PATH]  # the answer said it: no receipt asked
+
+    bank.answer(VERIFY_PATH, VERIFIED)
+    bank.answer(RECEIPT_PATH, _receipt(res_num="8", amount=11_111_000))
+    assert sep.verify(order_id="7", reference="50").order_id == "8"  # the caller compares and refuses
+
+    bank.answer(RECEIPT_PATH, {"HasError": True, "Data": None, "ErrorCode": 8, "ErrorMessage": "IP"})
+    with pytest.raises(GatewayError) as unknown:
+        sep.verify(order_id="7", reference="50")
+    assert unknown.value.code == "resnum_unknown" and not unknown.value.definitive
+    bank.answer(RECEIPT_PATH, _receipt(res_num="7", amount=11_111_000, ref_num="51"))  # about another RefNum
+    with pytest.raises(GatewayError):
+        sep.verify(order_id="7", reference="50")
+
+
+@pytest.mark.django_db
+def test_sep_money_of_another_order_is_neither_settled_nor_reversed(bank, settings, citizen, bill):
+    """A callback for our order carrying a RefNum that Saman says paid another order (regression)."""
+    from shahrvand.payments.models import AttemptStatus, EventKind, PaymentEvent
+    from shahrvand.payments.services import payment_callback
+    from tests.payments.helpers import fresh, start
+
+    settings.SHAHRVAND_PAYMENT_GATEWAY = "sep"
+    settings.SHAHRVAND_SEP_TERMINAL_ID = TERMINAL
+    settings.SHAHRVAND_SEP_BASE_URL = bank.url
+    bank.answer(TOKEN_PATH, {"status": 1, "token": "T2"})
+    attempt = start(citizen, bill)
+    detail = {**VERIFIED["TransactionDetail"], "OrginalAmount": attempt.amount, "AffectiveAmount": attempt.amount}
+    bank.answer(VERIFY_PATH, {**VERIFIED, "TransactionDetail": detail})
+    bank.answer(RECEIPT_PATH, _receipt(res_num="1000000000000009", amount=attempt.amount))
+
+    outcome = payment_callback(order_id=attempt.order_id, data=_sep_callback(attempt))
+
+    assert (outcome.accepted, outcome.reason) == (False, "reference_of_another_order")
+    attempt = fresh(attempt)
+    assert (attempt.status, attempt.reference) == (AttemptStatus.VERIFYING, "")
+    assert REVERSE_PATH not in [path for path, _ in bank.received]
+    assert not Payment.objects.filter(bill=bill).exists()
+    refused = PaymentEvent.objects.filter(attempt=attempt, kind=EventKind.STATUS, payload__refused="order_mismatch")
+    assert refused.count() == 1

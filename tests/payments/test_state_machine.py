@@ -3,12 +3,14 @@ a bill is paid at most once, and after reconciliation money kept by the bank ⇔
 
 Steps: start an attempt, pay or cancel at the bank (sometimes the bank charges another amount),
 deliver a callback (again and again: duplicates; later: delayed; never: lost), verify timeouts (the
-bank did or did not verify), the bill paid at a bank branch meanwhile, time passing, the bank
-returning unverified money, reconciliation. Each example runs in a savepoint rolled back at the end.
+bank did or did not verify), the bill paid at a bank branch meanwhile, the bank's settlement file
+paying the bill with the very money of an online attempt (the same trace number), time passing, the
+bank returning unverified money, reconciliation. Each example runs in a savepoint rolled back at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -28,6 +30,7 @@ from shahrvand.citizens.models import Citizen
 from shahrvand.payments import clock, sandbox
 from shahrvand.payments.models import OPEN_STATUSES, AttemptStatus, PaymentAttempt, SandboxState, SandboxTransaction
 from shahrvand.payments.services import PaymentError, payment_callback, payments_reconcile
+from shahrvand.revenue.errors import AlreadyPaid, AmountMismatch, BillNotPayable
 from shahrvand.revenue.models import Bill, Payment
 from shahrvand.revenue.services import bill_settle
 from tests.payments.conftest import bill_for, noon_today
@@ -123,6 +126,26 @@ class PaymentMachine(RuleBasedStateMachine):
                 bill=self.bill, amount=amount, paid_at=clock.now(), source="bank_file", reference=f"B{self.bill.pk}"
             )
 
+    @precondition(lambda self: self.attempts)
+    @rule(pick=st.integers(0, 2))
+    def settlement_file_pays_with_an_attempts_money(self, pick: int) -> None:
+        """The bank's settlement file lists money it kept for an attempt, before the gateway side settled it."""
+        attempt = self.attempts[pick % len(self.attempts)]
+        txn = SandboxTransaction.objects.filter(order_id=attempt.order_id, state=SandboxState.VERIFIED).first()
+        self.bill.refresh_from_db()
+        if txn is None or txn.charged_amount is None or txn.charged_at is None or self.bill.status != Bill.Status.OPEN:
+            return
+        # The wrong amount: the settlement file reports it (and the gateway side reverses the money).
+        with contextlib.suppress(AlreadyPaid, AmountMismatch, BillNotPayable):
+            bill_settle(
+                bill=self.bill,
+                amount=txn.charged_amount,
+                paid_at=txn.charged_at,
+                source="bank_file",
+                reference=f"saman:{txn.trace_no}",
+                trace_number=txn.trace_no,
+            )
+
     @precondition(lambda self: self.travelled < MAX_TRAVEL)
     @rule(minutes=st.sampled_from([1, 1, 2, 5, 31]), bank_sweeps=st.booleans())
     def time_passes(self, minutes: int, bank_sweeps: bool) -> None:
@@ -144,11 +167,17 @@ class PaymentMachine(RuleBasedStateMachine):
         settled = PaymentAttempt.objects.filter(bill=self.bill, status=AttemptStatus.SETTLED).count()
         assert payments <= 1 and settled <= 1
         gateway = Payment.objects.filter(bill=self.bill, source="gateway").first()
-        assert (gateway is not None) == (settled == 1)
         if gateway is not None:
+            assert settled == 1
             attempt = PaymentAttempt.objects.get(bill=self.bill, status=AttemptStatus.SETTLED)
             assert attempt.payment_record_id == gateway.pk and gateway.reference == attempt.reference
-            assert SandboxTransaction.objects.get(ref_num=gateway.reference).state == SandboxState.VERIFIED
+        if settled == 1:  # with its own payment, or the settlement file's payment of the same money
+            attempt = PaymentAttempt.objects.get(bill=self.bill, status=AttemptStatus.SETTLED)
+            payment = Payment.objects.get(bill=self.bill)
+            assert attempt.payment_record_id == payment.pk and payment.amount == attempt.charged_amount
+            if payment.source == "bank_file":
+                assert payment.trace_number == attempt.trace_number
+            assert SandboxTransaction.objects.get(ref_num=attempt.reference).state == SandboxState.VERIFIED
 
     def teardown(self) -> None:
         try:
@@ -163,7 +192,7 @@ class PaymentMachine(RuleBasedStateMachine):
             at_bank = SandboxTransaction.objects.filter(order_id__in=orders)
             assert not at_bank.filter(state__in=[SandboxState.PENDING, SandboxState.CHARGED]).exists()
             kept = at_bank.filter(state=SandboxState.VERIFIED).count()
-            paid_online = Payment.objects.filter(bill=self.bill, source="gateway").count()
+            paid_online = PaymentAttempt.objects.filter(order_id__in=orders, status=AttemptStatus.SETTLED).count()
             refunds = PaymentAttempt.objects.filter(order_id__in=orders, status=AttemptStatus.REFUND_DUE).count()
             # Money the bank kept ⇔ the bill is paid with it (or a refund is due, named on the attempt).
             assert kept == paid_online + refunds

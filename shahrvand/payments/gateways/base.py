@@ -86,6 +86,9 @@ class VerifyResult:
     original_amount: int
     masked_pan: str
     already_verified: bool = False
+    order_id: str = ""  # the order (ResNum) the bank says this money is for; "" when it did not say
+    terminal: str = ""  # the terminal the bank says it was paid to; "" when it did not say
+    charged_at: dt.datetime | None = None  # when the card was charged, by the bank's clock (aware)
     request: dict[str, Any] = field(default_factory=dict)
     raw: Any = None
 
@@ -115,6 +118,8 @@ class InquiryResult:
     amount: int | None = None
     masked_pan: str = ""
     charged_at: dt.datetime | None = None
+    order_id: str = ""  # the order (ResNum) the answer is about; "" when the bank did not say
+    terminal: str = ""
     request: dict[str, Any] = field(default_factory=dict)
     raw: Any = None
 

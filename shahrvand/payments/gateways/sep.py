@@ -13,7 +13,9 @@ From Saman's published IPG document (as used by the open-source adapters we comp
   "AffectiveAmount", "StraceDate", "StraceNo"}, "ResultCode", "ResultDescription", "Success"}``.
   ``ResultCode`` 0: verified now; 2: verified before (a repeat); −2: no such transaction; −6: more than
   30 minutes passed (the money goes back to the card); −104/−105/−106: terminal disabled / unknown /
-  our IP not allowed.
+  our IP not allowed. The answer does not name the order (ResNum): :meth:`SepGateway.verify` asks the
+  receipt service which order the RefNum paid, so the caller can tie the money to the right attempt.
+  ``StraceDate`` (Tehran time when it has no offset) is when the card was charged.
 * Reverse — the same body to ``…/ReverseTransaction``.
 * Inquiry — the receipt service ``/verifyTxnRandomSessionkey/api/v2/ipg/payment/receipt`` with
   ``{"TerminalNumber", "Token"}`` (or ``RefNum``) → ``{"HasError", "Data": {"State", "Status", "RefNum",
@@ -26,11 +28,14 @@ may have acted), anything unusable is :class:`GatewayError`.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import urllib.error
 import urllib.request
 from typing import Any, Final
 
+from shahrvand.core.jalali import TEHRAN
 from shahrvand.payments.gateways.base import (
     BankState,
     CallbackResult,
@@ -66,6 +71,20 @@ def _int(value: Any) -> int | None:
 
 def _str(value: Any) -> str:
     return "" if value is None else str(value).strip()
+
+
+def _time(value: Any) -> dt.datetime | None:
+    """A bank's timestamp (``2026-05-01 12:00:00``, ISO, with or without an offset; Tehran when without)."""
+    text = _str(value).replace("/", "-")
+    if not text:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.year < 1900:  # a Jalali date: not what the protocol sends; do not guess
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=TEHRAN)
 
 
 def terminal_number(terminal_id: str) -> int | str:
@@ -134,6 +153,9 @@ def parse_verify_response(body: Any, request: dict[str, Any]) -> VerifyResult:
         original_amount=original if original is not None else charged,
         masked_pan=_str(detail.get("MaskedPan")),
         already_verified=code == VERIFY_REPEATED,
+        order_id=_str(detail.get("ResNum")),
+        terminal=_str(detail.get("TerminalNumber")),
+        charged_at=_time(detail.get("StraceDate")),
         request=request,
         raw=body,
     )
@@ -182,6 +204,9 @@ def parse_receipt_response(body: Any, request: dict[str, Any]) -> InquiryResult:
         trace_number=_str(data.get("TraceNo")),
         amount=charged if charged is not None else _int(data.get("Amount")),
         masked_pan=_str(data.get("MaskedPan")),
+        charged_at=_time(data.get("StraceDate") or data.get("TransactionDate")),
+        order_id=_str(data.get("ResNum")),
+        terminal=_str(data.get("TerminalId") or data.get("TerminalNumber")),
         request=request,
         raw=body,
     )
@@ -248,7 +273,39 @@ class SepGateway(Gateway):
 
     def verify(self, *, order_id: str, reference: str, token: str = "") -> VerifyResult:
         body = self._by_reference(reference)
-        return parse_verify_response(self._post(VERIFY_PATH, body), body)
+        result = parse_verify_response(self._post(VERIFY_PATH, body), body)
+        if result.order_id:
+            return result
+        # The verify answer does not say which order (ResNum) the money is for: ask the receipt service
+        # about this RefNum, so the caller can compare the order with the attempt before settling.
+        ref_num = result.reference or reference
+        receipt_body: dict[str, Any] = {"TerminalNumber": terminal_number(self.terminal_id), "RefNum": ref_num}
+        raw = {**result.raw, "Receipt": None} if isinstance(result.raw, dict) else {"Verify": result.raw}
+        try:
+            raw["Receipt"] = receipt = self._post(RECEIPT_PATH, receipt_body)
+            found = parse_receipt_response(receipt, receipt_body)
+        except GatewayError as exc:
+            raw["Receipt"] = exc.raw
+            raise GatewayError(
+                "verify: verified, but the bank did not say which order it paid",
+                code="resnum_unknown",
+                request=body,
+                raw=raw,
+            ) from exc
+        if not found.order_id or (found.reference and found.reference != ref_num):
+            raise GatewayError(
+                "verify: verified, but the bank did not say which order it paid",
+                code="resnum_unknown",
+                request=body,
+                raw=raw,
+            )
+        return dataclasses.replace(
+            result,
+            order_id=found.order_id,
+            terminal=result.terminal or found.terminal,
+            charged_at=result.charged_at or found.charged_at,
+            raw=raw,
+        )
 
     def reverse(self, *, order_id: str, reference: str, token: str = "") -> ReverseResult:
         body = self._by_reference(reference)
