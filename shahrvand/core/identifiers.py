@@ -16,6 +16,8 @@ error messages end up in logs.
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import operator
 import re
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -626,6 +628,9 @@ _MOD11_RULE_FA: Final = (
 )
 
 
+_MOD11_WEIGHTS: Final = (2, 3, 4, 5, 6, 7)
+
+
 def bill_check_digit(digits: str) -> int:
     """Check digit of the bill/payment standard over ``digits`` (without the check digit) [5.3].
 
@@ -633,7 +638,7 @@ def bill_check_digit(digits: str) -> int:
     ``check = 0 if r < 2 else 11 − r``.
     """
     s = _digits(digits, "bill_id")
-    r = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(s))) % 11
+    r = sum(map(operator.mul, map(int, reversed(s)), itertools.cycle(_MOD11_WEIGHTS))) % 11
     return 0 if r < 2 else 11 - r
 
 

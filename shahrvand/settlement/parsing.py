@@ -30,7 +30,7 @@ PROBLEMS_KEPT: Final = 1000  # a badly broken file stops being read after this m
 
 _TRACE: Final = re.compile(r"[0-9]{6,20}")
 _AMOUNT_SEPARATORS: Final = re.compile("[,\u066c\u060c\\s]")  # comma, Arabic thousands separator, space
-_INTEGER: Final = re.compile(r"[0-9]+")
+_INTEGER: Final = re.compile(r"[0-9]{1,15}")  # a payment ID carries at most 99,999,999,000 Rials
 _JALALI_TIME: Final = re.compile(
     r"(1[34]\d{2})[/-](\d{1,2})[/-](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?"  # 1405/09/12 14:30[:00], Tehran
 )

@@ -218,6 +218,7 @@ def bad_rows(bill: Bill) -> dict[str, tuple[list[list[str]], str, int]]:
         "amount_differs": ([[*good[:2], str(int(good[2]) + 1000), *good[3:]]], "amount.payment_id", 2),
         "amount_negative": ([[*good[:2], "-" + good[2], *good[3:]]], "amount.invalid", 2),
         "amount_zero": ([[*good[:2], "0", *good[3:]]], "amount.invalid", 2),
+        "amount_huge": ([[*good[:2], "9" * 5000, *good[3:]]], "amount.invalid", 2),
         "channel": ([[*good[:4], "PIGEON", good[5]]], "channel.unknown", 2),
         "naive_time": ([[*good[:5], "2026-01-01T10:00:00"]], "paid_at.invalid", 2),
         "bad_time": ([[*good[:5], "yesterday"]], "paid_at.invalid", 2),
