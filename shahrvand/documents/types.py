@@ -520,7 +520,7 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
                 F("payment_id", "شناسه پرداخت", "Payment ID", ltr=True),
                 F("bill_number", "شماره صورتحساب", "Bill document number", ltr=True),
                 F("channel", "درگاه و بانک", "Channel and bank"),
-                F("bank_reference", "شماره مرجع بانک", "Bank reference number", ltr=True),
+                F("bank_reference", "شماره مرجع بانک", "Bank reference number", ltr=True, latin=True),
                 F("tracking_code", "کد رهگیری", "Tracking code", ltr=True),
             ),
             (Role.REVENUE,),

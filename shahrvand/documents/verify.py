@@ -152,9 +152,18 @@ def _bidi_reversed(key: str) -> str:
     return _HYPHENATED.sub(lambda m: "-".join(reversed(m.group(0).split("-"))), key)
 
 
+_RUNS = re.compile(r"[^\W\d_]+|\d+|.", re.UNICODE)
+
+
+def _runs_reversed(key: str) -> str:
+    """How extraction may read a code of Latin letters and digits set in a right-to-left line: its
+    runs in reverse order (``SBX9999AAAA`` → ``AAAA9999SBX``); each run keeps its own order."""
+    return "".join(reversed(_RUNS.findall(key)))
+
+
 def _value_printed(value: str, page: str) -> bool:
     whole = skeleton(value)
-    if whole in page or _bidi_reversed(whole) in page:
+    if whole in page or _bidi_reversed(whole) in page or _runs_reversed(whole) in page:
         return True
     # Latin words, slashes and colons inside right-to-left text may come out of extraction in
     # another order or split across lines; such a value passes when each of its words is printed.

@@ -119,3 +119,13 @@ def test_the_receipt_is_issued_once_and_its_qr_verifies(registry):
     (qr,) = qr_texts(pdf)
     assert verify_qr(qr, keys_for_check()).valid
     assert verify_pdf(pdf, keys_for_check()).outcome == "valid"
+
+
+@pytest.mark.parametrize("reference", ["SBX1ACED05A3C3CE78C9AE2", "SBX0A1B2C3D4E5F60718293", "SBX9999AAAA0000BBBB1111"])
+def test_a_receipt_with_a_bank_reference_of_letters_and_digits_verifies(registry, reference):
+    bill = make_bill(registry, gross=4_321_000)
+    amount = payable(bill, jalali.today()).amount
+    settled = bill_settle(bill=bill, amount=amount, paid_at=timezone.now(), source="gateway", reference=reference)
+    pdf = bytes(receipt_document(actor=None, payment=settled.payment).pdf)
+    report = verify_pdf(pdf, keys_for_check())
+    assert report.outcome == "valid", report.message
