@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "shahrvand.revenue",
     "shahrvand.payments",
     "shahrvand.settlement",
+    "shahrvand.transparency",
     "shahrvand.demo",
 ]
 

@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/audit/", include(staff_verified("shahrvand.audit.urls"))),
     path("pay/", include("shahrvand.payments.urls")),
     path("sandbox-bank/", include("shahrvand.payments.sandbox_urls")),
+    path("", include("shahrvand.transparency.urls")),
     path("", include("shahrvand.citizens.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -11,5 +11,4 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", RateLimitedLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("transparency/", views.transparency, name="transparency"),
 ]

@@ -20,9 +20,3 @@ def healthz(request: HttpRequest) -> JsonResponse:
     db = "ok" if database_ok() else "unavailable"
     healthy = db == "ok"
     return JsonResponse({"status": "ok" if healthy else "unavailable", "database": db}, status=200 if healthy else 503)
-
-
-@require_GET
-def transparency(request: HttpRequest) -> HttpResponse:
-    """Public service statistics. The figures arrive with the back-office package (issue 8)."""
-    return render(request, "core/transparency.html", {"districts": district_list()})

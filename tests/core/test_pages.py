@@ -214,20 +214,6 @@ def test_verify_escapes_what_it_echoes(client):
     assert "&amp;lt;" not in html
 
 
-def test_transparency_lists_districts_and_what_will_be_published(client, live_district, district2):
-    response = client.get("/transparency/")
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "<h1>شفافیت</h1>" in html
-    assert "آمار با نخستین درخواست‌ها آغاز می‌شود" in html
-    assert html.count('<th scope="row">') == 2
-    assert '<th scope="row">منطقه ۱</th>' in html
-    assert '<th scope="row">منطقه ۲</th>' in html
-    assert html.count("خدمات الکترونیک فعال</span>") == 1
-    assert html.count("در حال آماده‌سازی</span>") == 1
-
-
 def test_login_page_renders_the_form_in_persian(client):
     response = client.get("/login/")
 

@@ -91,7 +91,7 @@ def test_navigation_and_language_switch(page, districts):
     page.get_by_role("navigation", name="ناوبری اصلی").get_by_role("link", name="شفافیت").click()
     page.wait_for_url("**/transparency/")
     assert page.locator("h1").inner_text() == "شفافیت"
-    assert page.locator("tbody tr").count() == 2
+    assert page.locator("svg.tr-chart__svg").count() == 3
 
     page.get_by_role("button", name="English").click()
     page.wait_for_url("**/transparency/")
