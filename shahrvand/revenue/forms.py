@@ -141,6 +141,7 @@ class ClearanceRequestForm(forms.Form):
 
     property_code = forms.ChoiceField(
         label=_("Property"),
+        widget=forms.Select(attrs={"class": "input"}),
         error_messages={
             "required": _("Choose the property."),
             "invalid_choice": _("Choose one of your properties."),

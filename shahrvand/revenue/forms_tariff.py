@@ -30,6 +30,7 @@ class TariffUploadForm(forms.Form):
         queryset=City.objects.none(),
         label=_("City"),
         error_messages={"required": _("Choose the city."), "invalid_choice": _("Choose one of your cities.")},
+        widget=forms.Select(attrs={"class": "input"}),
     )
     year = PersianIntegerField(
         label=_("Jalali year"),

@@ -39,6 +39,7 @@ class _CityForm(forms.Form):
         queryset=City.objects.none(),
         empty_label=None,
         error_messages={"invalid_choice": _("Choose one of your cities.")},
+        widget=forms.Select(attrs={"class": "input"}),
     )
 
     def __init__(self, *args: Any, cities: QuerySet[City], **kwargs: Any) -> None:
