@@ -17,12 +17,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from harness import run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,30 +92,10 @@ def run_case(households: int, seed: int, postgres: str | None) -> dict[str, obje
     sys.path.insert(0, str(ROOT))
     from shahrvand.demo.generator import DeliverySpec, write_delivery
 
-    env = {**os.environ, "DJANGO_ENV": "development", "DEBUG": "0"}
-    created = None
-    with tempfile.TemporaryDirectory() as var, tempfile.TemporaryDirectory() as delivery:
+    with tempfile.TemporaryDirectory() as delivery:
         write_delivery(DeliverySpec(district_number=1, households=households, seed=seed), Path(delivery))
-        env["SHAHRVAND_VAR_DIR"] = var
-        if postgres:
-            created = f"shahrvand_bench_{uuid.uuid4().hex[:8]}"
-            base = postgres.rsplit("/", 1)[0]
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", created], check=True)
-            env["DATABASE_URL"] = f"{base}/{created}"
-        try:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", "--households", str(households), "--seed", str(seed), delivery],
-                env=env,
-                check=False,
-                capture_output=True,
-                text=True,
-            )
-            if out.returncode != 0:
-                sys.exit(f"benchmark child failed:\n{out.stderr[-4000:]}")
-        finally:
-            if created:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", created], check=False)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        args = ["--households", str(households), "--seed", str(seed), delivery]
+        return run_child(__file__, args, postgres=postgres)
 
 
 def main() -> None:

@@ -21,13 +21,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
+
+from harness import run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,41 +141,17 @@ def child(households: int, properties: int, runs: int, bills: int) -> dict[str, 
 
 
 def run_case(households: int, properties: int, runs: int, bills: int, postgres: str | None) -> dict[str, object]:
-    env = {**os.environ, "DJANGO_ENV": "development", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
-    created = None
-    with tempfile.TemporaryDirectory() as var:
-        env["SHAHRVAND_VAR_DIR"] = var
-        if postgres:
-            created = f"shahrvand_bench_{uuid.uuid4().hex[:8]}"
-            base = postgres.rsplit("/", 1)[0]
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", created], check=True)
-            env["DATABASE_URL"] = f"{base}/{created}"
-        try:
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    "--households",
-                    str(households),
-                    "--properties",
-                    str(properties),
-                    "--runs",
-                    str(runs),
-                    "--bills",
-                    str(bills),
-                ],
-                env=env,
-                check=False,
-                capture_output=True,
-                text=True,
-            )
-            if out.returncode != 0:
-                sys.exit(f"benchmark child failed:\n{out.stderr[-4000:]}")
-        finally:
-            if created:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", created], check=False)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    args = [
+        "--households",
+        str(households),
+        "--properties",
+        str(properties),
+        "--runs",
+        str(runs),
+        "--bills",
+        str(bills),
+    ]
+    return run_child(__file__, args, postgres=postgres)
 
 
 def main() -> None:

@@ -17,12 +17,11 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from harness import run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "sample-audit"
@@ -168,29 +167,7 @@ def child(lines: int) -> dict[str, object]:
 
 
 def run_case(lines: int, postgres: str | None) -> dict[str, object]:
-    env = {**os.environ, "DJANGO_ENV": "development", "DEBUG": "0"}
-    created = None
-    with tempfile.TemporaryDirectory() as var:
-        env["SHAHRVAND_VAR_DIR"] = var
-        if postgres:
-            created = f"shv_bench_settle_{uuid.uuid4().hex[:8]}"
-            base = postgres.rsplit("/", 1)[0]
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", created], check=True)
-            env["DATABASE_URL"] = f"{base}/{created}"
-        try:
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", "--lines", str(lines)],
-                env=env,
-                check=False,
-                capture_output=True,
-                text=True,
-            )
-            if out.returncode != 0:
-                sys.exit(f"benchmark child failed:\n{out.stderr[-4000:]}")
-        finally:
-            if created:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", created], check=False)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, ["--lines", str(lines)], postgres=postgres, prefix="shv_bench_settle")
 
 
 def main() -> None:

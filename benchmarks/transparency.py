@@ -27,12 +27,11 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
+
+from harness import run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -313,36 +312,12 @@ def _mounted() -> bool:
 
 
 def run_case(args: argparse.Namespace) -> dict[str, object]:
-    env = {**os.environ, "DJANGO_ENV": "development", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
-    created = None
-    with tempfile.TemporaryDirectory() as var:
-        env["SHAHRVAND_VAR_DIR"] = var
-        if args.postgres:
-            created = f"shahrvand_bench_{uuid.uuid4().hex[:8]}"
-            base = args.postgres.rsplit("/", 1)[0]
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", created], check=True)
-            env["DATABASE_URL"] = f"{base}/{created}"
-        try:
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    *("--cases", str(args.cases), "--districts", str(args.districts)),
-                    *("--documents", str(args.documents), "--payments", str(args.payments)),
-                    *("--runs", str(args.runs), "--recomputes", str(args.recomputes)),
-                ],
-                env=env,
-                check=False,
-                capture_output=True,
-                text=True,
-            )
-            if out.returncode != 0:
-                sys.exit(f"benchmark child failed:\n{out.stderr[-4000:]}")
-        finally:
-            if created:
-                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", created], check=False)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    child_args = [
+        *("--cases", str(args.cases), "--districts", str(args.districts)),
+        *("--documents", str(args.documents), "--payments", str(args.payments)),
+        *("--runs", str(args.runs), "--recomputes", str(args.recomputes)),
+    ]
+    return run_child(__file__, child_args, postgres=args.postgres)
 
 
 def main() -> None:

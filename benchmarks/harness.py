@@ -1,0 +1,38 @@
+"""What every benchmark shares: run the measuring half in a child process against a fresh database.
+
+The child gets a temporary ``SHAHRVAND_VAR_DIR`` (a new SQLite file) or, with ``postgres``, a throwaway
+database created on that server and dropped afterwards. It prints one JSON object as its last line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from typing import Any
+
+
+def run_child(script: str, args: list[str], *, postgres: str | None, prefix: str = "shahrvand_bench") -> dict[str, Any]:
+    """Run ``python script --child *args`` in a fresh database; return the JSON it printed last."""
+    env = {**os.environ, "DJANGO_ENV": "development", "DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    created = None
+    with tempfile.TemporaryDirectory() as var:
+        env["SHAHRVAND_VAR_DIR"] = var
+        if postgres:
+            created = f"{prefix}_{uuid.uuid4().hex[:8]}"
+            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", created], check=True)
+            env["DATABASE_URL"] = f"{postgres.rsplit('/', 1)[0]}/{created}"
+        try:
+            out = subprocess.run(
+                [sys.executable, script, "--child", *args], env=env, check=False, capture_output=True, text=True
+            )
+            if out.returncode != 0:
+                sys.exit(f"benchmark child failed:\n{out.stderr[-4000:]}")
+        finally:
+            if created:
+                subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", created], check=False)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
