@@ -14,6 +14,7 @@ urlpatterns = [
     path("staff/revenue/", include(staff_verified("shahrvand.revenue.urls"))),
     path("staff/settlement/", include(staff_verified("shahrvand.settlement.urls"))),
     path("staff/audit/", include(staff_verified("shahrvand.audit.urls"))),
+    path("staff/districts/", include(staff_verified("shahrvand.core.staff_urls"))),
     path("pay/", include("shahrvand.payments.urls")),
     path("sandbox-bank/", include("shahrvand.payments.sandbox_urls")),
     path("", include("shahrvand.transparency.urls")),

@@ -29,7 +29,7 @@ def city(db):
 
 @pytest.fixture
 def district1(city):
-    return DistrictFactory(city=city, number=1)
+    return DistrictFactory(city=city, number=1, eservices_enabled=True)  # District 1 is live, as in the pilot
 
 
 @pytest.fixture

@@ -519,8 +519,22 @@ def login_code(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------------
 
 
+# The citizen's own account stays open while the district's e-services are not live: who they are,
+# their mobile number and their notification settings. Every other portal page (and starting a
+# payment, ``payments.views.pay``) answers the "coming soon" page instead. Sign-out is not behind
+# ``citizen_required`` and is always available.
+ACCOUNT_VIEWS: Final = frozenset(
+    {f"{__name__}.{name}" for name in ("profile", "settings_page", "mobile_change", "mobile_confirm")}
+)
+
+
 def citizen_required(view: PortalView) -> PortalView:
-    """Signed-in, activated citizens only; the view gets the :class:`Citizen` as its second argument."""
+    """Signed-in, activated citizens only; the view gets the :class:`Citizen` as its second argument.
+
+    A citizen whose district's e-services are not live (``District.eservices_enabled``) sees the
+    "coming soon" page (200) instead of the view, except for the account pages in :data:`ACCOUNT_VIEWS`.
+    """
+    account_view = f"{view.__module__}.{view.__name__}" in ACCOUNT_VIEWS
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -531,6 +545,8 @@ def citizen_required(view: PortalView) -> PortalView:
                     request, _("The portal is for citizens: sign in with your national code or citizen code.")
                 )
             return redirect_to_login(request.get_full_path(), login_url=reverse("citizens:login"))
+        if not citizen.district.eservices_enabled and not account_view:
+            return _portal(request, citizen, "citizens/coming_soon.html", "dashboard")
         return view(request, citizen, *args, **kwargs)
 
     return wrapped

@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shahrvand.citizens.demo import demo_citizen_create
 from shahrvand.core.models import City, District, User
-from shahrvand.core.services import city_create, district_create, role_grant
+from shahrvand.core.services import GoLiveRefused, city_create, district_create, district_go_live, role_grant
 from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF, demo_totp_key
 from shahrvand.demo.generator import DeliverySpec, write_delivery
 from shahrvand.demo.revenue import demo_assess, demo_tariff_install
@@ -69,6 +69,21 @@ class Command(BaseCommand):
                 f"Tariff {book.year} v{book.version} in force; {districts[1].slug} assessed: "
                 f"{run.counts.get('new', 0)} new bills, {run.counts.get('unchanged', 0)} unchanged"
             )
+            self._go_live(districts[1])
+
+    def _go_live(self, district: District) -> None:
+        """District 1 is the pilot: the demo city admin turns its e-services on (District 2 waits)."""
+        try:
+            district_go_live(
+                actor=User.objects.get(username="admin"),
+                district=district,
+                enabled=True,
+                reason="demo: the pilot district",
+            )
+        except GoLiveRefused as refused:
+            self.stderr.write(f"{district.slug} not live: {refused.message_en}")
+            return
+        self.stdout.write(f"{district.slug}: e-services live")
 
     def _import(self, district: District, spec: DeliverySpec) -> None:
         with tempfile.TemporaryDirectory(prefix="shahrvand-demo-") as folder:
