@@ -299,14 +299,14 @@ def test_keys_json_publishes_every_key_in_the_documented_shape(client, document)
 
 
 def test_rate_limit_answers_429_with_retry_after(client, document, settings):
-    settings.SHAHRVAND_VERIFY_RATE = "3/m"
+    settings.SHAHRVAND_VERIFY_RATE = "3/h"
 
     statuses = [client.get(f"/verify/{document.number}").status_code for _ in range(3)]
     limited = client.get("/verify/", {"number": document.number})
 
     assert statuses == [200, 200, 200]
     assert limited.status_code == 429
-    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert 1 <= int(limited["Retry-After"]) <= 3600  # an hour window: no boundary falls inside the test
     html = html_of(limited)
     assert "تعداد استعلام‌ها از اتصال شما بیش از حد مجاز است" in html
     assert VALID_FA not in html
@@ -321,7 +321,7 @@ def test_rate_limit_answers_429_with_retry_after(client, document, settings):
 
 
 def test_rate_limit_ignores_x_forwarded_for_unless_the_proxy_is_trusted(client, document, settings):
-    settings.SHAHRVAND_VERIFY_RATE = "2/m"
+    settings.SHAHRVAND_VERIFY_RATE = "2/h"
     for n in range(2):
         client.get("/verify/", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
 
