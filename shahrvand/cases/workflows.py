@@ -46,7 +46,9 @@ EFFECT_OWNERSHIP_LINK: Final = "ownership_link"
 EFFECT_CLEARANCE_ISSUE: Final = "clearance_issue"
 EFFECT_CLEARANCE_REFUSE: Final = "clearance_refuse"
 
-Effect = Literal["", "registry_correct", "ownership_link", "clearance_issue", "clearance_refuse"]
+# An effect is a name: the ones above run in ``shahrvand.cases.services``; another package's run from
+# ``EXTERNAL_EFFECTS`` (a package adds its own with :func:`register_workflow`).
+Effect = str
 
 # Effects that another package provides, by dotted path: ``case_act`` imports the function when the
 # move runs (never at load time: those packages build on cases) and calls it with ``actor=`` and
@@ -209,6 +211,41 @@ EVENT_LABELS: Final[dict[str, StrOrPromise]] = {
     "issue": _("Clearance certificate issued"),
     "refuse": _("Not issued: the property has open debts"),
 }
+
+
+def register_workflow(
+    workflow: Workflow,
+    *,
+    statuses: dict[str, StrOrPromise] | None = None,
+    actions: dict[str, StrOrPromise] | None = None,
+    events: dict[str, StrOrPromise] | None = None,
+    effects: dict[str, str] | None = None,
+    cleaner: str | None = None,
+) -> None:
+    """Add the request type of another package (called from its ``AppConfig.ready``).
+
+    ``statuses``/``actions``/``events`` are the labels of its new statuses, buttons and timeline lines;
+    ``effects`` maps effect names of its table to dotted paths (see ``EXTERNAL_EFFECTS``); ``cleaner`` is
+    the dotted path of its request-data cleaner (see ``EXTERNAL_CLEANERS``). Registering the same type
+    twice with another table is a programming error; the same table again (tests reloading) is a no-op.
+    """
+    existing = WORKFLOWS.get(workflow.case_type)
+    if existing is not None and existing.table != workflow.table:
+        raise ValueError(f"Request type {workflow.case_type!r} is already registered with another table")
+    missing = {t.effect for t in workflow.table.values() if t.effect} - set(effects or {}) - _BUILT_IN_EFFECTS
+    missing -= set(EXTERNAL_EFFECTS)
+    if missing:
+        raise ValueError(f"Effects without a function: {sorted(missing)}")
+    WORKFLOWS[workflow.case_type] = workflow
+    STATUS_LABELS.update(statuses or {})
+    ACTION_LABELS.update(actions or {})
+    EVENT_LABELS.update(events or {})
+    EXTERNAL_EFFECTS.update(effects or {})
+    if cleaner is not None:
+        EXTERNAL_CLEANERS[workflow.case_type] = cleaner
+
+
+_BUILT_IN_EFFECTS: Final = frozenset({EFFECT_REGISTRY_CORRECT, EFFECT_OWNERSHIP_LINK})
 
 
 def workflow_for(case_type: str) -> Workflow:

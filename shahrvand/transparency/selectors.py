@@ -46,7 +46,11 @@ SMALL_CELL: Final = 5  # counts below this are published as "fewer than 5"
 CACHE_SECONDS: Final = 600
 CACHE_VERSION: Final = 1
 MONTHS: Final = 12  # the trends cover the last 12 Jalali months, this one included
-REQUEST_SERVICES: Final = tuple(WORKFLOWS)  # data correction, property link, clearance
+
+
+def request_services() -> tuple[str, ...]:
+    """Every request type, including those other packages register when the apps are ready."""
+    return tuple(WORKFLOWS)
 
 
 def shown(count: int | None) -> int | None:
@@ -90,7 +94,7 @@ class DistrictStats:
     slug: str
     name: str  # Persian; English pages say "District N"
     live: bool
-    requests: dict[str, RequestFigures]  # per request type, in REQUEST_SERVICES order
+    requests: dict[str, RequestFigures]  # per request type, in request_services() order
     documents_issued: int | None
     documents_revoked: int | None
     payments: int | None
@@ -228,7 +232,7 @@ def city_statistics_compute(city: City, *, today: dt.date | None = None) -> City
     today = today or tehran_today()
     promised = {code: promised_days(w) for code, w in WORKFLOWS.items()}
     districts = list(city.districts.order_by("number"))
-    cases = Case.objects.filter(city=city, case_type__in=REQUEST_SERVICES)
+    cases = Case.objects.filter(city=city, case_type__in=request_services())
     key = ("district_id", "case_type")
 
     received: dict[tuple[int, str], int] = defaultdict(int)
@@ -294,7 +298,7 @@ def city_statistics_compute(city: City, *, today: dt.date | None = None) -> City
                 slug=d.slug,
                 name=d.name,
                 live=d.eservices_enabled,
-                requests={t: figures([d.pk], t) for t in REQUEST_SERVICES},
+                requests={t: figures([d.pk], t) for t in request_services()},
                 documents_issued=shown(int(doc.get("issued", 0))),
                 documents_revoked=shown(int(doc.get("revoked", 0))),
                 payments=shown(payments),
@@ -320,7 +324,7 @@ def city_statistics_compute(city: City, *, today: dt.date | None = None) -> City
         name_en=city.name_en,
         computed_at=dt.datetime.now(tz=dt.UTC),
         districts=district_stats,
-        totals={t: figures(all_ids, t) for t in REQUEST_SERVICES},
+        totals={t: figures(all_ids, t) for t in request_services()},
         documents_issued=shown(issued_all),
         documents_revoked=shown(revoked_all),
         payments=shown(payments_all),
