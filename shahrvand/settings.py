@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "shahrvand.payments",
     "shahrvand.settlement",
     "shahrvand.transparency",
+    "shahrvand.planning",
     "shahrvand.demo",
 ]
 
@@ -275,7 +276,6 @@ SHAHRVAND_VERIFY_RATE = os.environ.get("SHAHRVAND_VERIFY_RATE", "60/m")
 SMS_BACKEND = "outbox" if DJANGO_ENV == "test" else os.environ.get("SMS_BACKEND", "outbox")
 KAVENEGAR_API_KEY = os.environ.get("KAVENEGAR_API_KEY", "")
 KAVENEGAR_SENDER = os.environ.get("KAVENEGAR_SENDER", "")
-KAVENEGAR_BASE_URL = os.environ.get("KAVENEGAR_BASE_URL", "https://api.kavenegar.com")
 # National-code ↔ mobile matching (Shahkar): "sandbox" answers deterministically (see identity/matching.py).
 MOBILE_MATCHING_BACKEND = os.environ.get("MOBILE_MATCHING_BACKEND", "sandbox")
 OTP_TOTP_ISSUER = "Shahrvand"

@@ -18,6 +18,8 @@ urlpatterns = [
     path("pay/", include("shahrvand.payments.urls")),
     path("sandbox-bank/", include("shahrvand.payments.sandbox_urls")),
     path("", include("shahrvand.transparency.urls")),
+    path("staff/planning/", include(staff_verified("shahrvand.planning.urls"))),
+    path("", include("shahrvand.planning.portal_urls")),
     path("", include("shahrvand.citizens.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

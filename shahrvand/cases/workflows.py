@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from shahrvand.core.models import Role
@@ -179,7 +180,7 @@ STATUS_LABELS: Final[dict[str, StrOrPromise]] = {
     ACCEPTED: _("Accepted"),
     REJECTED: _("Rejected"),
     WITHDRAWN: _("Withdrawn"),
-    ISSUED: _("Issued"),
+    ISSUED: pgettext_lazy("request status", "Issued"),
     REFUSED: _("Not issued: open debts"),
 }
 

@@ -33,6 +33,7 @@ _KIND_FA: Final = {
     BillKind.PROPERTY: "عوارض نوسازی و بهای خدمات مدیریت پسماند",
     BillKind.BUSINESS: "عوارض کسب و پیشه و بهای خدمات پسماند غیرمسکونی",
     BillKind.INSTALMENT: "قسط",
+    BillKind.PERMIT: "عوارض صدور پروانه ساختمانی",
 }
 _SOURCE_FA: Final = {
     Payment.Source.GATEWAY: "درگاه پرداخت اینترنتی",
@@ -69,6 +70,8 @@ def bill_subject(bill: Bill) -> str:
             f"قسط {_fa(bill.instalment_no)} طرح تقسیط شماره {_fa(bill.plan_id or 0)} "
             f"(بدهی قبوض پیشین مؤدی) — سال {year}"
         )
+    if bill.kind == BillKind.PERMIT:
+        return f"{_KIND_FA[BillKind.PERMIT]} — درخواست {ltr_isolate(_fa(bill.subject_code))} — سال {year}"
     text = f"{_KIND_FA.get(BillKind(bill.kind), bill.kind)} سال {year}"
     if bill.business is not None:
         text += f" — {bill.business.title} ({ltr_isolate(bill.business.business_code)})"

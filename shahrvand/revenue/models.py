@@ -139,6 +139,14 @@ class BillKind(models.TextChoices):
     PROPERTY = "property", _("Property duty and residential waste")
     BUSINESS = "business", _("Business duty and non-residential waste")
     INSTALMENT = "instalment", _("Instalment")
+    PERMIT = "permit", _("Building permit fees")
+
+
+class BillPurpose(models.TextChoices):
+    """What paying a bill leads to: ``revenue.hooks.BILL_PAID_HANDLERS`` maps a purpose to what runs then."""
+
+    DUTIES = "duties", _("Duties and charges")
+    PERMIT = "permit", _("Building permit fees")
 
 
 class Bill(models.Model):
@@ -161,6 +169,9 @@ class Bill(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="bills")
     year = models.PositiveSmallIntegerField(_("Jalali year"))
     kind = models.CharField(_("kind"), max_length=12, choices=BillKind.choices)
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=BillPurpose.choices, default=BillPurpose.DUTIES, db_index=True
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     # What the bill is for. ``subject_code``: the unit's or parcel's renovation code, or the business code.
     subject_code = models.CharField(_("subject"), max_length=64, db_index=True)
@@ -204,6 +215,8 @@ class Bill(models.Model):
     document = models.ForeignKey(
         "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The request a bill belongs to (a building permit's fees); its requester pays it.
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="bills")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True, help_text="paid, superseded, split or cancelled at")
 
@@ -223,6 +236,11 @@ class Bill(models.Model):
                 fields=["plan", "instalment_no"],
                 condition=Q(status__in=["open", "paid"], plan__isnull=False),
                 name="bill_one_live_per_instalment",
+            ),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=["open", "paid"], purpose="permit"),
+                name="bill_one_live_permit_per_case",
             ),
             models.UniqueConstraint(fields=["city", "file_number"], name="bill_file_number_per_city"),
             models.CheckConstraint(condition=Q(gross__gte=0), name="bill_gross_not_negative"),
@@ -246,6 +264,10 @@ class BillLine(models.Model):
         BUSINESS_DUTY = "business_duty", _("Business duty")
         NON_RESIDENTIAL_WASTE = "non_residential_waste", _("Non-residential waste charge")
         INSTALMENT = "instalment", _("Instalment of earlier bills")
+        FLOOR_AREA = "floor_area", _("Floor-area duty")
+        DENSITY = "density", _("Density duty")
+        COMMERCIAL_ADMISSION = "commercial_admission", _("Commercial admission duty")
+        PARKING_DEFICIT = "parking_deficit", _("Parking deficit")
         ADJUSTMENT = "adjustment", _("Adjustment")
         CARRIED = "carried", _("Carried from an earlier bill")
 

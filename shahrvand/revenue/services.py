@@ -36,10 +36,20 @@ from shahrvand.registry import corrections
 from shahrvand.registry.corrections import CorrectionError
 from shahrvand.registry.models import Building, Ownership, Parcel, Person, Unit
 from shahrvand.revenue import documents as revenue_documents
+from shahrvand.revenue import hooks as revenue_hooks
 from shahrvand.revenue import selectors as revenue_selectors
 from shahrvand.revenue.amounts import MAX_GROSS, ROUNDING_UNIT, payable, payment_id_for
 from shahrvand.revenue.errors import AlreadyPaid, AmountMismatch, BillNotPayable, RevenueError
-from shahrvand.revenue.models import Adjustment, Bill, BillKind, BillLine, FileNumberCounter, InstalmentPlan, Payment
+from shahrvand.revenue.models import (
+    Adjustment,
+    Bill,
+    BillKind,
+    BillLine,
+    BillPurpose,
+    FileNumberCounter,
+    InstalmentPlan,
+    Payment,
+)
 from shahrvand.revenue.selectors import Debt
 
 
@@ -160,6 +170,8 @@ def bill_settle(
                 "paid_at": paid_at.isoformat(),
             },
         )
+        # What paying this bill leads to (e.g. a permit request moving on), in this transaction.
+        revenue_hooks.bill_paid_run(bill=locked, payment=payment)
         bill.status = locked.status
         return Settled(payment, True)
 
@@ -311,6 +323,8 @@ def bill_adjust(
             district=locked.district,
             year=locked.year,
             kind=locked.kind,
+            purpose=locked.purpose,
+            case_id=locked.case_id,
             subject_code=locked.subject_code,
             instalment_no=locked.instalment_no,
             parcel_id=locked.parcel_id,
@@ -507,6 +521,12 @@ def instalments_create(
         )
         for bill in locked:
             _require_open(bill)
+            if bill.purpose != BillPurpose.DUTIES:
+                raise _instalments_refused(
+                    "instalments_of_permit",
+                    f"Bill {bill.bill_id} pays for a request (a permit's fees): it is paid at once, not split.",
+                    f"قبض {to_persian_digits(bill.bill_id)} بابت درخواست (عوارض پروانه) است و تقسیط نمی‌شود.",
+                )
             if bill.kind == BillKind.INSTALMENT:
                 raise _instalments_refused(
                     "instalments_of_instalment",

@@ -34,6 +34,17 @@ UNIT_USES: Final = ("residential", "commercial", "office", "storage", "parking",
 PROPERTY_LINES: Final = ("property_duty", "residential_waste")
 BUSINESS_LINES: Final = ("business_duty", "non_residential_waste")
 LINE_KINDS: Final = PROPERTY_LINES + BUSINESS_LINES
+PERMIT_KINDS: Final = ("new", "extension", "renovation")  # what a building permit allows
+PERMIT_MAX_COEFFICIENT: Final = Decimal(1000)  # a coefficient above this is a typing mistake
+PERMIT_KEYS: Final = (
+    "land_value_per_m2",
+    "due_days",
+    "kind_coefficients",
+    "floor_area",
+    "density",
+    "commercial_admission",
+    "parking_deficit",
+)
 
 
 class TariffError(RevenueError):
@@ -145,6 +156,57 @@ class Discount:
 
 
 @dataclass(frozen=True)
+class DensityRules:
+    """تراکم: floor area above the free allowance, per floor: ``multiplier(floor) × m² × land value``."""
+
+    free_percent_of_parcel: Decimal  # the base density: this % of the parcel's area carries no density duty
+    multipliers: tuple[Decimal, ...]  # ground floor, 1st, 2nd…; the last one for every floor above
+    basement: Decimal
+    uses: tuple[str, ...]  # the uses whose area counts as density
+
+    def multiplier(self, floor: int) -> Decimal:
+        if floor < 0:
+            return self.basement
+        return self.multipliers[min(floor, len(self.multipliers) - 1)]
+
+
+@dataclass(frozen=True)
+class AdmissionRules:
+    """پذیره: ``coefficient(position) × m² × land value`` for the area of the listed uses."""
+
+    uses: tuple[str, ...]
+    basement: Decimal
+    ground: Decimal
+    upper: Decimal
+
+    def coefficient(self, floor: int) -> Decimal:
+        if floor < 0:
+            return self.basement
+        return self.ground if floor == 0 else self.upper
+
+
+@dataclass(frozen=True)
+class ParkingDeficitRules:
+    """کسری پارکینگ: each missing space costs ``area_per_space_m2 × coefficient × land value``."""
+
+    area_per_space_m2: Decimal
+    coefficient: Decimal
+
+
+@dataclass(frozen=True)
+class PermitRules:
+    """The building-permit duties (عوارض صدور پروانه); every amount is ``coefficient × m² × land value``."""
+
+    land_value_per_m2: Mapping[int, int]  # district number → ارزش معاملاتی, Rials per m²
+    due_days: int  # the permit bill is due this many days after it is issued
+    kind_coefficients: Mapping[str, Decimal]  # new / extension / renovation → factor on every line
+    floor_area: Mapping[str, Decimal]  # unit use → coefficient of the floor-area duty (عوارض زیربنا)
+    density: DensityRules
+    admission: AdmissionRules
+    parking_deficit: ParkingDeficitRules
+
+
+@dataclass(frozen=True)
 class Tariff:
     city: str
     year: int
@@ -162,6 +224,7 @@ class Tariff:
     due_property_jalali: str = ""
     due_business_jalali: str = ""
     notes: tuple[str, ...] = field(default=())
+    permit: PermitRules | None = None  # optional: a book without it cannot price building permits
 
     def discount_for(self, line_kinds: tuple[str, ...]) -> Discount | None:
         """The discount covering any of ``line_kinds`` (at most one per bill kind, checked by :func:`parse`)."""
@@ -585,6 +648,151 @@ def _discounts(c: _Checker, data: Any, year: int) -> tuple[Discount, ...]:
     return tuple(result)
 
 
+def _uses_list(c: _Checker, d: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
+    raw = d.get(key)
+    where = f"{path}.{key}"
+    if not isinstance(raw, list):
+        c.add(where, "not_list", "must be a list of unit uses", "باید فهرستی از کاربری‌ها باشد")
+        return ()
+    uses: list[str] = []
+    for i, use in enumerate(raw):
+        if use not in UNIT_USES:
+            c.add(
+                f"{where}[{i}]",
+                "unknown_use",
+                f"unknown unit use {use!r} (known: {', '.join(UNIT_USES)})",
+                f"کاربری ناشناخته «{use}» (شناخته: {'، '.join(UNIT_USES)})",
+            )
+        elif use not in uses:
+            uses.append(use)
+    return tuple(uses)
+
+
+def _coefficients(
+    c: _Checker, data: Any, path: str, keys: tuple[str, ...], what_en: str, what_fa: str
+) -> dict[str, Decimal]:
+    d = c.obj(data, path)
+    for key in d:
+        if key not in keys:
+            c.add(
+                f"{path}.{key}",
+                "unknown_key",
+                f"unknown {what_en} {key!r} (known: {', '.join(keys)})",
+                f"{what_fa} ناشناخته «{key}» (شناخته: {'، '.join(keys)})",
+            )
+    if not d:
+        return {}
+    return {key: c.decimal(d, key, path, maximum=PERMIT_MAX_COEFFICIENT) for key in keys}
+
+
+def _permit(c: _Checker, data: Any) -> PermitRules | None:
+    path = "$.permit"
+    if data is None:
+        return None
+    d = c.obj(data, path)
+    if not d:
+        return None
+    c.unknown_keys(d, path, PERMIT_KEYS)
+    values: dict[int, int] = {}
+    raw_values = c.obj(d.get("land_value_per_m2"), f"{path}.land_value_per_m2")
+    for key in raw_values:
+        vpath = f"{path}.land_value_per_m2"
+        if not (isinstance(key, str) and key.isascii() and key.isdigit() and int(key) > 0):
+            c.add(
+                f"{vpath}.{key}",
+                "not_district",
+                f"keys are district numbers (1, 2, …), not {key!r}",
+                f"کلیدها شماره منطقه‌اند (۱، ۲، …)، نه «{key}»",
+            )
+            continue
+        value = c.integer(raw_values, key, vpath, minimum=1)
+        if value:
+            values[int(key)] = value
+    if d.get("land_value_per_m2") is not None and isinstance(d.get("land_value_per_m2"), dict) and not raw_values:
+        c.add(
+            f"{path}.land_value_per_m2",
+            "empty",
+            "at least one district's land value is needed",
+            "دست‌کم ارزش معاملاتی یک منطقه لازم است",
+        )
+    due_days = c.integer(d, "due_days", path, required=False, default=30, minimum=1)
+    if due_days > 365:
+        c.add(f"{path}.due_days", "too_large", "must be at most 365", "نباید بیش از ۳۶۵ باشد")
+    kinds = _coefficients(
+        c, d.get("kind_coefficients"), f"{path}.kind_coefficients", PERMIT_KINDS, "permit kind", "نوع پروانه"
+    )
+    floor_area = _coefficients(c, d.get("floor_area"), f"{path}.floor_area", UNIT_USES, "unit use", "کاربری")
+
+    dpath = f"{path}.density"
+    dd = c.obj(d.get("density"), dpath)
+    c.unknown_keys(dd, dpath, ("free_percent_of_parcel", "multipliers", "basement", "uses"))
+    free = c.decimal(dd, "free_percent_of_parcel", dpath, required=False, maximum=Decimal(10000), places=2)
+    multipliers: list[Decimal] = []
+    raw_multipliers = dd.get("multipliers")
+    if dd and (not isinstance(raw_multipliers, list) or not raw_multipliers):
+        c.add(
+            f"{dpath}.multipliers",
+            "missing",
+            "a list of multipliers (ground floor first) is required",
+            "فهرست ضریب‌های طبقات (از همکف) الزامی است",
+        )
+    elif isinstance(raw_multipliers, list):
+        holder = {str(i): value for i, value in enumerate(raw_multipliers)}
+        for i in range(len(raw_multipliers)):
+            number = c.decimal(holder, str(i), f"{dpath}.multipliers", maximum=PERMIT_MAX_COEFFICIENT)
+            multipliers.append(number)
+        # the checker names the item «.multipliers.0»: say it the JSON way
+        c.problems = [
+            TariffProblem(_list_path(p.path, f"{dpath}.multipliers"), p.code, p.message_en, p.message_fa)
+            for p in c.problems
+        ]
+    basement = c.decimal(dd, "basement", dpath, required=False, maximum=PERMIT_MAX_COEFFICIENT)
+    density_uses = _uses_list(c, dd, "uses", dpath) if dd else ()
+
+    apath = f"{path}.commercial_admission"
+    ad = c.obj(d.get("commercial_admission"), apath)
+    c.unknown_keys(ad, apath, ("uses", "basement", "ground", "upper"))
+    admission = AdmissionRules(
+        uses=_uses_list(c, ad, "uses", apath) if ad else (),
+        basement=c.decimal(ad, "basement", apath, required=bool(ad), maximum=PERMIT_MAX_COEFFICIENT),
+        ground=c.decimal(ad, "ground", apath, required=bool(ad), maximum=PERMIT_MAX_COEFFICIENT),
+        upper=c.decimal(ad, "upper", apath, required=bool(ad), maximum=PERMIT_MAX_COEFFICIENT),
+    )
+
+    ppath = f"{path}.parking_deficit"
+    pd = c.obj(d.get("parking_deficit"), ppath)
+    c.unknown_keys(pd, ppath, ("area_per_space_m2", "coefficient"))
+    per_space = c.decimal(pd, "area_per_space_m2", ppath, required=bool(pd), maximum=Decimal(100), places=2)
+    if pd and pd.get("area_per_space_m2") is not None and per_space == 0:
+        c.add(
+            f"{ppath}.area_per_space_m2",
+            "too_small",
+            "a parking space has an area above 0",
+            "مساحت هر فضای پارک باید بیش از صفر باشد",
+        )
+    parking = ParkingDeficitRules(
+        area_per_space_m2=per_space,
+        coefficient=c.decimal(pd, "coefficient", ppath, required=bool(pd), maximum=PERMIT_MAX_COEFFICIENT),
+    )
+    return PermitRules(
+        land_value_per_m2=values,
+        due_days=due_days,
+        kind_coefficients=kinds,
+        floor_area=floor_area,
+        density=DensityRules(free, tuple(multipliers), basement, density_uses),
+        admission=admission,
+        parking_deficit=parking,
+    )
+
+
+def _list_path(path: str, prefix: str) -> str:
+    """``$.permit.density.multipliers.3`` → ``$.permit.density.multipliers[3]`` (the checker's dict paths)."""
+    head = prefix + "."
+    if path.startswith(head) and path[len(head) :].isdigit():
+        return f"{prefix}[{path[len(head) :]}]"
+    return path
+
+
 TOP_KEYS: Final = (
     "format",
     "city",
@@ -600,6 +808,7 @@ TOP_KEYS: Final = (
     "residential_waste",
     "business",
     "non_residential_waste",
+    "permit",
 )
 
 
@@ -673,6 +882,7 @@ def parse(data: Any, *, city: str | None = None, year: int | None = None) -> Tar
     nrw_percent = c.decimal(
         nrw, "percent_of_business_duty", "$.non_residential_waste", required=bool(nrw), maximum=Decimal(1000)
     )
+    permit = _permit(c, data.get("permit"))
     if c.problems:
         raise TariffInvalid(c.problems)
     return Tariff(
@@ -692,6 +902,7 @@ def parse(data: Any, *, city: str | None = None, year: int | None = None) -> Tar
         due_property_jalali=due_property_text,
         due_business_jalali=due_business_text,
         notes=notes,
+        permit=permit,
     )
 
 
@@ -788,6 +999,36 @@ def export(tariff: Tariff) -> dict[str, Any]:
             ],
         },
         "non_residential_waste": {"percent_of_business_duty": decimal_text(tariff.non_residential_waste_percent)},
+        # Only when the book has it: the digest of a book without a permit section stays what it was.
+        **({"permit": export_permit(tariff.permit)} if tariff.permit is not None else {}),
+    }
+
+
+def export_permit(permit: PermitRules) -> dict[str, Any]:
+    """The canonical ``permit`` section."""
+    density = permit.density
+    admission = permit.admission
+    return {
+        "land_value_per_m2": {str(number): value for number, value in sorted(permit.land_value_per_m2.items())},
+        "due_days": permit.due_days,
+        "kind_coefficients": {kind: decimal_text(permit.kind_coefficients[kind]) for kind in PERMIT_KINDS},
+        "floor_area": {use: decimal_text(permit.floor_area[use]) for use in UNIT_USES},
+        "density": {
+            "free_percent_of_parcel": decimal_text(density.free_percent_of_parcel),
+            "multipliers": [decimal_text(m) for m in density.multipliers],
+            "basement": decimal_text(density.basement),
+            "uses": list(density.uses),
+        },
+        "commercial_admission": {
+            "uses": list(admission.uses),
+            "basement": decimal_text(admission.basement),
+            "ground": decimal_text(admission.ground),
+            "upper": decimal_text(admission.upper),
+        },
+        "parking_deficit": {
+            "area_per_space_m2": decimal_text(permit.parking_deficit.area_per_space_m2),
+            "coefficient": decimal_text(permit.parking_deficit.coefficient),
+        },
     }
 
 

@@ -27,7 +27,7 @@ from shahrvand.revenue.amounts import payable
 from shahrvand.revenue.documents import bill_document
 from shahrvand.revenue.errors import RevenueError
 from shahrvand.revenue.forms import AdjustForm, BillSearchForm, CancelForm, InstalmentForm, YearForm
-from shahrvand.revenue.models import Bill
+from shahrvand.revenue.models import Bill, BillPurpose
 
 
 def _actor(request: HttpRequest) -> User:
@@ -97,6 +97,7 @@ def _instalment_choices(bill: Bill) -> list[tuple[str, str]]:
     open_bills = (
         Bill.objects.filter(payer_id=bill.payer_id, district_id=bill.district_id, status=Bill.Status.OPEN)
         .exclude(kind="instalment")
+        .filter(purpose=BillPurpose.DUTIES)  # a permit's fees are paid at once
         .order_by("-year", "pk")
     )
     return [(b.bill_id, f"{b.bill_id} · {b.subject_code} · {payable(b, today).amount:,}") for b in open_bills]
@@ -177,7 +178,7 @@ def bill_detail(request: HttpRequest, bill_id: str) -> HttpResponse:
             "adjust_form": adjust_form,
             "instalment_form": instalment_form,
             "cancel_form": cancel_form,
-            "can_split": bill.status == Bill.Status.OPEN and bool(choices),
+            "can_split": bill.status == Bill.Status.OPEN and bill.purpose == BillPurpose.DUTIES and bool(choices),
         },
         status=status,
     )

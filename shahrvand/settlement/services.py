@@ -50,6 +50,7 @@ from shahrvand.core import jalali
 from shahrvand.core.access import AccessDenied, Action, districts_for
 from shahrvand.core.models import City, User
 from shahrvand.core.text import to_persian_digits
+from shahrvand.revenue import hooks as revenue_hooks
 from shahrvand.revenue.amounts import payable
 from shahrvand.revenue.models import Bill, Payment
 from shahrvand.settlement.models import Outcome, SettlementFile, SettlementLine
@@ -613,6 +614,8 @@ def _apply(
     paid = Bill.objects.filter(status=Bill.Status.OPEN, pk__in=matched_lines.values("known_bill_id"))
     if paid.update(status=Bill.Status.PAID, closed_at=now) != len(matched):
         raise IntegrityError("a bill stopped being open while the settlement file was imported")
+    # What paying a bill leads to (``revenue.hooks``, e.g. a permit request moving on), in this transaction.
+    revenue_hooks.bills_paid_run_many(bill_pks=[pay.bill_pk for _, pay in matched])
     counts = dict.fromkeys(Outcome.values, 0)
     amounts = dict.fromkeys(Outcome.values, 0)
     for p in plans:

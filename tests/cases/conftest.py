@@ -157,6 +157,15 @@ def file_case(case_type: str, registry: Registry, district, user, **kwargs):
             data={"property_code": registry.owner_unit, "purpose": "فروش ملک"},
             **kwargs,
         )
+    if case_type == "planning_info":  # shahrvand.planning: the planning information certificate of an owner's property
+        return case_file(
+            requester=registry.owner,
+            filed_by=user,
+            case_type=case_type,
+            district=district,
+            data={"property_code": registry.owner_unit},
+            **kwargs,
+        )
     if case_type == DATA_CORRECTION:
         requester, data, attachments = registry.owner, correction_data(registry), []
     else:

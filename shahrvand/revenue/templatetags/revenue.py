@@ -64,7 +64,45 @@ LABELS: dict[str, Any] = {
     "gross_before": _("before (Rials)"),
     "gross_after": _("after (Rials)"),
     "delta": _("change (Rials)"),
+    # Building-permit fees (revenue.permit_fees)
+    "district": _("district"),
+    "land_value_per_m2": _("land value (Rials per m²)"),
+    "kind": _("kind of permit"),
+    "kind_coefficient": _("coefficient of the kind"),
+    "floors": _("floors"),
+    "parcel_area_m2": _("parcel area (m²)"),
+    "free_percent_of_parcel": _("free density (% of the parcel)"),
+    "free_allowance_m2": _("free density (m²)"),
+    "parking_required": _("parking spaces required"),
+    "parking_provided": _("parking spaces provided"),
+    "missing_spaces": _("missing spaces"),
+    "area_per_space_m2": _("area per space (m²)"),
+    "coefficient": _("coefficient"),
 }
+PERMIT_KINDS: dict[str, Any] = {"new": _("new building"), "extension": _("extension"), "renovation": _("renovation")}
+
+
+def _floor_name(number: int) -> str:
+    if number == 0:
+        return str(_("ground floor"))
+    if number < 0:
+        return str(_("basement %(n)s")) % {"n": localize_digits(-number)}
+    return str(_("floor %(n)s")) % {"n": localize_digits(number)}
+
+
+def _permit_floor(row: dict[str, Any]) -> str:
+    """One floor of a permit fee line: «floor 2 · Residential · 140 m² × 1.5» (charged m² for density)."""
+    use = row.get("use")
+    use_label = str(UnitUse(use).label) if use in UnitUse.values else str(use)
+    area = row.get("charged_m2", row.get("area_m2", ""))
+    factor = row.get("multiplier", row.get("coefficient", ""))
+    where = _floor_name(int(row.get("floor") or 0))
+    text = f"{where} · {use_label} · {localize_digits(area)} m² × {localize_digits(factor)}"
+    if "free_m2" in row and row.get("free_m2") not in ("0", 0):
+        text += " (" + str(_("%(m2)s m² free")) % {"m2": localize_digits(row["free_m2"])} + ")"
+    return text
+
+
 HIDDEN = frozenset({"rules_sha256", "test"})
 
 
@@ -88,6 +126,10 @@ def _shown(key: str, value: Any) -> str:
             return localize_digits(value)
         whole = number == number.to_integral_value()
         return str(num(number)) if whole and abs(number) >= 1000 else localize_digits(value)
+    if key == "kind" and value in PERMIT_KINDS:
+        return str(PERMIT_KINDS[value])
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "floor" in v for v in value):
+        return "؛ ".join(_permit_floor(v) for v in value)
     if isinstance(value, list):
         return "، ".join(localize_digits(v) for v in value)
     return localize_digits(value)
