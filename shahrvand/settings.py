@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "shahrvand.settlement",
     "shahrvand.transparency",
     "shahrvand.planning",
+    "shahrvand.permits",
     "shahrvand.demo",
 ]
 

@@ -20,9 +20,14 @@ from tests.cases.conftest import ALL_ROLES, REASON, act, case_in
 
 pytestmark = pytest.mark.django_db
 
+# Types whose filing and moves need records of their own package (a pre-checked permit draft, site-visit
+# findings, a paid bill): their tables are walked by their own generated tests (tests/permits/).
+TESTED_APART = frozenset({"building_permit"})
+TABLES = {case_type: workflow for case_type, workflow in WORKFLOWS.items() if case_type not in TESTED_APART}
+
 CELLS = [
     (case_type, status, action)
-    for case_type, workflow in WORKFLOWS.items()
+    for case_type, workflow in TABLES.items()
     for status in sorted(workflow.statuses)
     for action in sorted(workflow.actions)
 ]
@@ -48,7 +53,7 @@ def _snapshot(case):
 
 
 def test_every_type_files_into_a_status_and_every_status_is_reachable():
-    for case_type, workflow in WORKFLOWS.items():
+    for case_type, workflow in TABLES.items():
         assert (START, "submit") in workflow.table, case_type
         reachable = {workflow.filing.to_status}
         changed = True
@@ -116,7 +121,7 @@ def test_cell(cell, registry, district1, actors):
             assert moved.closed_at is None
 
 
-@pytest.mark.parametrize("case_type", sorted(WORKFLOWS))
+@pytest.mark.parametrize("case_type", sorted(TABLES))
 def test_an_unknown_action_or_role_is_refused(case_type, registry, district1, actors):
     case = case_in(case_type, WORKFLOWS[case_type].filing.to_status, registry, district1, actors)
     before = _snapshot(case)
@@ -129,7 +134,7 @@ def test_an_unknown_action_or_role_is_refused(case_type, registry, district1, ac
     assert _snapshot(case) == before
 
 
-@pytest.mark.parametrize("case_type", sorted(WORKFLOWS))
+@pytest.mark.parametrize("case_type", sorted(TABLES))
 def test_filing_in_a_role_the_table_does_not_name_is_refused(case_type, registry, district1, actors):
     from tests.cases.conftest import file_case
 

@@ -26,6 +26,7 @@ from shahrvand.core.models import City, District, User
 from shahrvand.core.services import GoLiveRefused, city_create, district_create, district_go_live, role_grant
 from shahrvand.demo.accounts import DEMO_CITY, DEMO_DISTRICTS, DEMO_STAFF, demo_totp_key
 from shahrvand.demo.generator import DeliverySpec, write_delivery
+from shahrvand.demo.permits import demo_permit_create
 from shahrvand.demo.revenue import demo_assess, demo_tariff_install
 from shahrvand.registry.services import audit_import
 
@@ -71,6 +72,9 @@ class Command(BaseCommand):
                 f"{run.counts.get('new', 0)} new bills, {run.counts.get('unchanged', 0)} unchanged"
             )
             self._go_live(districts[1])
+            permit = demo_permit_create(citizen)
+            if permit is not None and permit.case is not None:
+                self.stdout.write(f"Demo building permit {permit.case.tracking_code}: waiting for the site visit")
 
     def _go_live(self, district: District) -> None:
         """District 1 is the pilot: the demo city admin turns its e-services on (District 2 waits)."""
