@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "shahrvand.planning",
     "shahrvand.permits",
     "shahrvand.demo",
+    "shahrvand.backoffice",
 ]
 
 MIDDLEWARE = [

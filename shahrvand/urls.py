@@ -16,6 +16,7 @@ urlpatterns = [
     path("staff/audit/", include(staff_verified("shahrvand.audit.urls"))),
     path("staff/districts/", include(staff_verified("shahrvand.core.staff_urls"))),
     path("staff/permits/", include(staff_verified("shahrvand.permits.staff_urls"))),
+    path("staff/", include(staff_verified("shahrvand.backoffice.urls"))),
     path("pay/", include("shahrvand.payments.urls")),
     path("sandbox-bank/", include("shahrvand.payments.sandbox_urls")),
     path("", include("shahrvand.transparency.urls")),

@@ -15,6 +15,7 @@ from shahrvand.core.models import District
 
 SCOPES: Final = (
     ("open", _("Open")),
+    ("waiting", _("Waiting for my role")),
     ("mine", _("Assigned to me")),
     ("unassigned", _("Not assigned")),
     ("overdue", _("Overdue")),
@@ -24,7 +25,9 @@ SCOPES: Final = (
 
 
 class QueueFilterForm(forms.Form):
-    q = forms.CharField(label=_("Tracking code"), max_length=40, required=False, strip=True)
+    q = forms.CharField(
+        label=_("Tracking code, national code or renovation code"), max_length=60, required=False, strip=True
+    )
     district = forms.ModelChoiceField(
         label=_("District"), queryset=District.objects.none(), required=False, empty_label=_("All my districts")
     )
@@ -50,6 +53,17 @@ class AssignForm(forms.Form):
     """``me``, ``none`` (back to the shared queue) or a staff member's id."""
 
     assignee = forms.CharField(max_length=20)
+
+
+class BulkAssignForm(forms.Form):
+    """The queue's bulk assignment: ``me``, ``none`` or a staff id, and the queue's query to go back to.
+
+    The ticked requests come as the repeated ``cases`` field (tracking codes), read by the view: the
+    service says which ones cannot be assigned and why.
+    """
+
+    assignee = forms.CharField(max_length=20)
+    back = forms.CharField(max_length=500, required=False)
 
 
 class AttachmentForm(forms.Form):

@@ -73,6 +73,10 @@ class Case(models.Model):
             models.Index(fields=["district", "status"], name="case_district_status_idx"),
             models.Index(fields=["due_at"], name="case_due_idx"),
             models.Index(fields=["closed_at", "needed_visit"], name="case_closed_visit_idx"),
+            # The queue (open cases of a district) and the dashboard's weekly counts (a district's filings
+            # and closings in a time range).
+            models.Index(fields=["district", "closed_at"], name="case_district_closed_idx"),
+            models.Index(fields=["district", "created_at"], name="case_district_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -9,22 +9,26 @@ case file or one of its attachments is recorded in the audit trail.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from shahrvand.audit.services import audit_record
+from shahrvand.cases.errors import CaseError
 from shahrvand.cases.models import Attachment, Case, CaseEvent, Holiday
 from shahrvand.cases.sla import WorkingCalendar, working_days_between
 from shahrvand.cases.tracking import normalize_tracking_code
 from shahrvand.cases.workflows import CITIZEN, WORKFLOWS, Transition, workflow_for
 from shahrvand.core.access import AccessDenied, Action, districts_for, may, require, roles_for, roles_of
+from shahrvand.core.identifiers import IdentifierError, RenovationCode, parse_national_code
 from shahrvand.core.jalali import parse_jalali_date
-from shahrvand.core.models import City, District, User
+from shahrvand.core.models import City, District, RoleGrant, User
+from shahrvand.core.text import to_latin_digits
 from shahrvand.registry.models import Person
 
 QUEUE_LIMIT: Final = 500
@@ -90,11 +94,17 @@ def staff_queue(
     assigned_to: User | None = None,
     unassigned: bool = False,
     overdue_at: dt.datetime | None = None,
+    waiting_for_actor: bool = False,
+    requester_national_code: str | None = None,
+    subject: RenovationCode | None = None,
 ) -> QuerySet[Case]:
     """Cases of the districts where ``actor`` handles cases, soonest deadline first.
 
     A ``district`` the actor has no right in raises ``AccessDenied``. ``overdue_at``: only cases
-    whose current step was due before that moment.
+    whose current step was due before that moment. ``waiting_for_actor``: only cases whose current
+    status has a move that a role the actor holds in the case's district may make
+    (:func:`waiting_for_roles`). ``requester_national_code``: the requester's (canonical) national
+    code; ``subject``: cases about this renovation code or anything under it.
     """
     allowed = districts_for(actor, Action.CASE_HANDLE)
     if district is not None:
@@ -113,6 +123,12 @@ def staff_queue(
         cases = cases.filter(assigned_to__isnull=True)
     if overdue_at is not None:
         cases = cases.filter(due_at__lt=overdue_at)
+    if waiting_for_actor:
+        cases = cases.filter(waiting_for_roles(actor))
+    if requester_national_code:
+        cases = cases.filter(requester__national_code=requester_national_code)
+    if subject is not None:
+        cases = cases.filter(subject_matches(subject))
     return cases.select_related("district__city", "requester", "assigned_to").order_by(
         F("due_at").asc(nulls_last=True), "created_at", "pk"
     )
@@ -143,6 +159,174 @@ def queue_rows(cases: list[Case], *, now: dt.datetime | None = None) -> list[Que
         overdue = case.due_at is not None and case.is_open and case.due_at < now
         rows.append(QueueRow(case, left, overdue, workflow_for(case.case_type).waiting_on(case.status)))
     return rows
+
+
+# --------------------------------------------------------------------------------------------------
+# Work queues: waiting for my role, search by identifier, counts
+# --------------------------------------------------------------------------------------------------
+
+
+def roles_by_district(actor: User) -> dict[int, frozenset[str]]:
+    """The staff roles the actor holds in each district where they handle cases (two queries)."""
+    districts = list(districts_for(actor, Action.CASE_HANDLE).values_list("pk", "city_id"))
+    grants = list(
+        RoleGrant.objects.filter(user=actor, revoked_at__isnull=True).values_list("role", "district_id", "city_id")
+    )
+    held: dict[int, set[str]] = defaultdict(set)
+    for district_id, city_id in districts:
+        for role, grant_district, grant_city in grants:
+            if grant_district == district_id or (grant_district is None and grant_city == city_id):
+                held[district_id].add(role)
+    return {d: frozenset(roles) for d, roles in held.items()}
+
+
+def statuses_movable_by(roles: frozenset[str]) -> dict[str, list[str]]:
+    """Per request type (every registered one), the statuses from which one of ``roles`` may make a move."""
+    staff_roles = roles - {CITIZEN}
+    movable: dict[str, list[str]] = {}
+    for code, workflow in WORKFLOWS.items():
+        statuses = sorted(
+            status for status in workflow.statuses if any(t.roles & staff_roles for _, t in workflow.moves_from(status))
+        )
+        if statuses:
+            movable[code] = statuses
+    return movable
+
+
+def waiting_for_roles(actor: User) -> Q:
+    """Open cases whose current status has a move a role the actor holds in that district may make.
+
+    Built from the workflow tables (``moves_from``), so a type another package registers counts too;
+    districts with the same roles share one condition. Matches nothing when the actor holds none.
+    """
+    by_roles: dict[frozenset[str], list[int]] = defaultdict(list)
+    for district_id, roles in roles_by_district(actor).items():
+        by_roles[roles].append(district_id)
+    condition = Q(pk__in=[])
+    for roles, district_ids in by_roles.items():
+        per_type = Q(pk__in=[])
+        for case_type, statuses in statuses_movable_by(roles).items():
+            per_type |= Q(case_type=case_type, status__in=statuses)
+        condition |= Q(district_id__in=sorted(district_ids)) & per_type
+    return condition & Q(closed_at__isnull=True)
+
+
+def subject_matches(code: RenovationCode) -> Q:
+    """Cases about the property ``code`` or about a building or unit under it (``Case.subject_ref``)."""
+    canonical = str(code)
+    parts = [str(p) for p in code.parts]
+    prefix = "-".join(parts[:5] if code.building else parts[:4]) + "-"
+    if code.apartment or code.shop:
+        return Q(subject_ref=canonical)
+    return Q(subject_ref=canonical) | Q(subject_ref__startswith=prefix)
+
+
+@dataclass(frozen=True)
+class QueueSearch:
+    """What the queue's search box held: a tracking code, a national code or a renovation code (canonical)."""
+
+    kind: Literal["tracking_code", "national_code", "renovation_code"]
+    value: str
+    renovation: RenovationCode | None = None
+
+
+_NOT_A_CODE_EN: Final = (
+    "this is not a tracking code (217-NNNNNNNN-C), a national code (10 digits) "
+    "or a renovation code (7 parts such as 1-25-156-15-0-0-0)"
+)
+_NOT_A_CODE_FA: Final = (
+    "این نه کد رهگیری (۲۱۷-NNNNNNNN-C) است، نه کد ملی (۱۰ رقم) و نه کد نوسازی (۷ بخش مانند ۱-۲۵-۱۵۶-۱۵-۰-۰-۰)"
+)
+
+
+def _identifier_error(exc: IdentifierError) -> CaseError:
+    return CaseError(f"queue.search.{exc.code}", exc.message_en, exc.message_fa)
+
+
+def queue_search(text: str) -> QueueSearch:
+    """Recognise what was typed in the queue's search box; ``CaseError`` with a specific message otherwise.
+
+    Persian and Arabic digits are accepted everywhere. 12 digits with a valid check digit: a tracking
+    code; 8 to 10 digits alone: a national code (its check digit must be right); 7 numeric parts: a
+    renovation code (its rules must hold). Anything else says what the box accepts.
+    """
+    raw = to_latin_digits(text or "").strip()
+    tracking = normalize_tracking_code(raw)
+    if tracking is not None:
+        return QueueSearch("tracking_code", tracking)
+    compact = "".join(raw.split()).replace("-", "")
+    numeric_parts = [p for p in "".join(c if c.isascii() and c.isdigit() else " " for c in raw).split() if p]
+    if compact.isascii() and compact.isdigit() and len(numeric_parts) == 1 and 8 <= len(compact) <= 10:
+        try:
+            return QueueSearch("national_code", parse_national_code(compact))
+        except IdentifierError as exc:
+            raise _identifier_error(exc) from None
+    if len(numeric_parts) == 7:
+        try:
+            code = RenovationCode.parse(raw)
+        except IdentifierError as exc:
+            raise _identifier_error(exc) from None
+        return QueueSearch("renovation_code", str(code), code)
+    if compact.isascii() and compact.isdigit() and len(compact) == 12:
+        raise CaseError(
+            "queue.search.tracking_checksum",
+            "tracking code: the check digit (the last digit) does not match; check the digits",
+            "کد رهگیری: رقم کنترل (رقم آخر) درست نیست؛ رقم‌ها را بررسی کنید",
+        )
+    raise CaseError("queue.search.unknown", _NOT_A_CODE_EN, _NOT_A_CODE_FA)
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    open: int
+    mine: int
+    unassigned: int
+    overdue: int
+    waiting: int
+
+
+def queue_counts(actor: User, *, now: dt.datetime | None = None) -> QueueCounts:
+    """The sizes of the actor's queues in one aggregate query (plus the two that read their roles)."""
+    now = now or timezone.now()
+    row = (
+        Case.objects.filter(district__in=districts_for(actor, Action.CASE_HANDLE), closed_at__isnull=True)
+        .order_by()
+        .aggregate(
+            open=Count("pk"),
+            mine=Count("pk", filter=Q(assigned_to=actor)),
+            unassigned=Count("pk", filter=Q(assigned_to__isnull=True)),
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            waiting=Count("pk", filter=waiting_for_roles(actor)),
+        )
+    )
+    return QueueCounts(**{k: int(v or 0) for k, v in row.items()})
+
+
+def may_manage_queue(*, actor: User) -> bool:
+    """True when the actor may give requests to others somewhere (``QUEUE_MANAGE``)."""
+    return districts_for(actor, Action.QUEUE_MANAGE).exists()
+
+
+def queue_search_record(*, actor: User, search: QueueSearch, found: int) -> None:
+    """A search of the queue by a requester's national code is a look at personal data: it goes in the audit trail."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="case.search",
+            payload={"kind": search.kind, "national_code": search.value, "found": found},
+        )
+
+
+def bulk_assignable_staff(*, actor: User) -> list[User]:
+    """Staff who may handle cases in a district where the actor manages the queue (the bulk assignment list)."""
+    managed = districts_for(actor, Action.QUEUE_MANAGE)
+    grants = Q(role_grants__revoked_at__isnull=True, role_grants__role__in=roles_for(Action.CASE_HANDLE)) & (
+        Q(role_grants__district__in=managed)
+        | Q(role_grants__district__isnull=True, role_grants__city__in=managed.values("city"))
+    )
+    return list(
+        User.objects.filter(grants, is_active=True).distinct().order_by("last_name", "first_name", "username")[:500]
+    )
 
 
 def case_get_for_staff(*, actor: User, tracking_code: str, record_view: bool = True) -> Case:

@@ -34,7 +34,7 @@ from shahrvand.cases.files import AttachmentRejected, Upload
 from shahrvand.cases.models import Attachment, Case, CaseEvent, Channel, Holiday
 from shahrvand.cases.selectors import may_edit_holidays
 from shahrvand.cases.sla import SOLAR_HOLIDAYS, add_working_days
-from shahrvand.cases.tracking import new_tracking_code, tracking_code_fa
+from shahrvand.cases.tracking import new_tracking_code, normalize_tracking_code, tracking_code_fa
 from shahrvand.cases.workflows import (
     CITIZEN,
     EFFECT_OWNERSHIP_LINK,
@@ -51,7 +51,7 @@ from shahrvand.cases.workflows import (
 from shahrvand.core.access import ROLE_ACTIONS, AccessDenied, Action, may, require, roles_of
 from shahrvand.core.jalali import parse_jalali_date, to_tehran
 from shahrvand.core.models import City, District, Role, User
-from shahrvand.core.text import normalize_letters
+from shahrvand.core.text import normalize_letters, to_persian_digits
 from shahrvand.registry.corrections import CorrectionError, ownership_link, registry_correct
 from shahrvand.registry.models import Person
 
@@ -594,33 +594,150 @@ def case_assign(*, actor: User, case: Case, assignee: User | None) -> Case:
                 f"{assignee.get_username()} cannot handle requests in this district",
                 "این کارمند نمی‌تواند درخواست‌های این منطقه را رسیدگی کند",
             )
-        if (assignee.pk if assignee else None) == locked.assigned_to_id:
-            return locked
-        before = locked.assigned_to.get_username() if locked.assigned_to else ""
-        locked.assigned_to = assignee
-        locked.save(update_fields=["assigned_to", "updated_at"])
-        now = timezone.now()
-        CaseEvent.objects.create(
-            case=locked,
-            at=now,
-            actor=actor,
-            role=staff_role_of(actor, district),
-            action="assign",
-            from_status=locked.status,
-            to_status=locked.status,
-            comment=(assignee.get_full_name() or assignee.get_username()) if assignee else "",
+        _assign_write(actor, locked, assignee)
+    return locked
+
+
+def _assign_write(actor: User, locked: Case, assignee: User | None, **payload: Any) -> None:
+    """Give the locked, checked case to ``assignee``, with its timeline event and audit entry (no-op if unchanged)."""
+    if (assignee.pk if assignee else None) == locked.assigned_to_id:
+        return
+    district = locked.district
+    before = locked.assigned_to.get_username() if locked.assigned_to else ""
+    locked.assigned_to = assignee
+    locked.save(update_fields=["assigned_to", "updated_at"])
+    CaseEvent.objects.create(
+        case=locked,
+        at=timezone.now(),
+        actor=actor,
+        role=staff_role_of(actor, district),
+        action="assign",
+        from_status=locked.status,
+        to_status=locked.status,
+        comment=(assignee.get_full_name() or assignee.get_username()) if assignee else "",
+    )
+    audit_record(
+        actor=actor,
+        action="case.assign",
+        target=locked,
+        district=district,
+        payload={
+            "tracking_code": locked.tracking_code,
+            "from": before,
+            "to": assignee.get_username() if assignee else "",
+            **payload,
+        },
+    )
+
+
+BULK_ASSIGN_MAX: Final = 200
+
+
+class BulkAssignRefused(CaseError):
+    """A bulk assignment refused as a whole; ``refused`` maps each tracking code to its reason (English)."""
+
+    def __init__(self, code: str, message_en: str, message_fa: str, refused: dict[str, str]) -> None:
+        super().__init__(code, message_en, message_fa)
+        self.refused = refused
+
+
+_BULK_REASONS: Final[dict[str, tuple[str, str]]] = {
+    "unknown": ("no such request", "چنین درخواستی نیست"),
+    "district": ("not in your districts", "در منطقه‌های شما نیست"),
+    "closed": ("closed", "بسته شده است"),
+    "manage": (
+        "giving it to someone else needs the district manager's right",
+        "سپردن آن به دیگری کار مدیر منطقه است",
+    ),
+    "assignee": (
+        "the chosen staff member cannot handle requests in its district",
+        "کارمند انتخاب‌شده نمی‌تواند درخواست‌های منطقهٔ آن را رسیدگی کند",
+    ),
+}
+
+
+def _bulk_refusal(refused: dict[str, str]) -> BulkAssignRefused:
+    en = "; ".join(f"{code}: {_BULK_REASONS[reason][0]}" for code, reason in refused.items())
+    fa = "؛ ".join(f"{tracking_code_fa(code)}: {_BULK_REASONS[reason][1]}" for code, reason in refused.items())
+    return BulkAssignRefused(
+        "case.bulk_refused",
+        f"nothing was assigned; {len(refused)} of the chosen requests cannot be: {en}",
+        f"هیچ درخواستی سپرده نشد؛ {to_persian_digits(str(len(refused)))} درخواست از انتخاب‌شده‌ها را نمی‌شود: {fa}",
+        refused,
+    )
+
+
+def cases_assign_bulk(*, actor: User, tracking_codes: Sequence[str], assignee: User | None) -> list[Case]:
+    """Give up to :data:`BULK_ASSIGN_MAX` open cases to one staff member (``None``: back to the shared queue).
+
+    All or nothing, in one transaction: the rules are those of :func:`case_assign` for each case
+    (taking unassigned cases for yourself or giving back your own needs ``CASE_HANDLE``; anything
+    else ``QUEUE_MANAGE`` in the case's district; the assignee must handle cases there). When any
+    case is refused, nothing changes and :class:`BulkAssignRefused` names every refused case with its
+    reason; the refusal itself is recorded in the audit trail. Each assigned case gets its timeline
+    event and its own ``case.assign`` audit entry. Cases are locked in primary-key order.
+    """
+    codes = list(dict.fromkeys(code for code in (normalize_tracking_code(c) or c for c in tracking_codes) if code))
+    if not codes:
+        raise CaseError("case.bulk_empty", "choose at least one request", "دست‌کم یک درخواست را انتخاب کنید")
+    if len(codes) > BULK_ASSIGN_MAX:
+        raise CaseError(
+            "case.bulk_too_many",
+            f"at most {BULK_ASSIGN_MAX} requests at a time; {len(codes)} were chosen",
+            f"هر بار حداکثر {to_persian_digits(str(BULK_ASSIGN_MAX))} درخواست؛ "
+            f"{to_persian_digits(str(len(codes)))} درخواست انتخاب شده است",
         )
-        audit_record(
-            actor=actor,
-            action="case.assign",
-            target=locked,
-            district=district,
-            payload={
-                "tracking_code": locked.tracking_code,
-                "from": before,
-                "to": assignee.get_username() if assignee else "",
-            },
-        )
+    try:
+        with transaction.atomic():
+            locked = list(
+                Case.objects.select_for_update(of=("self",))
+                .select_related("district__city", "assigned_to")
+                .filter(tracking_code__in=codes)
+                .order_by("pk")
+            )
+            found = {case.tracking_code for case in locked}
+            refused: dict[str, str] = {code: "unknown" for code in codes if code not in found}
+            rights: dict[tuple[str, int, int], bool] = {}
+
+            def allowed(user: User, action: str, district: District) -> bool:
+                key = (action, user.pk, district.pk)
+                if key not in rights:
+                    rights[key] = may(user, action, district)
+                return rights[key]
+
+            for case in locked:
+                district = case.district
+                self_service = (assignee is not None and assignee.pk == actor.pk and case.assigned_to_id is None) or (
+                    assignee is None and case.assigned_to_id == actor.pk
+                )
+                if not allowed(actor, Action.CASE_HANDLE, district):
+                    refused[case.tracking_code] = "district"
+                elif not case.is_open:
+                    refused[case.tracking_code] = "closed"
+                elif (
+                    not self_service
+                    and (assignee.pk if assignee else None) != case.assigned_to_id
+                    and not allowed(actor, Action.QUEUE_MANAGE, district)
+                ):
+                    refused[case.tracking_code] = "manage"
+                elif assignee is not None and not allowed(assignee, Action.CASE_HANDLE, district):
+                    refused[case.tracking_code] = "assignee"
+            if refused:
+                raise _bulk_refusal({code: refused[code] for code in codes if code in refused})
+            for case in locked:
+                _assign_write(actor, case, assignee, bulk=len(locked))
+    except BulkAssignRefused as exc:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action="case.assign_refused",
+                payload={
+                    "to": assignee.get_username() if assignee else "",
+                    "requests": codes,
+                    "refused": exc.refused,
+                },
+            )
+        raise
     return locked
 
 

@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("bulk-assign/", views.bulk_assign_view, name="bulk_assign"),
     path("holidays/", views.holidays, name="holidays"),
     path("holidays/<int:holiday_id>/remove/", views.holiday_remove_view, name="holiday_remove"),
     path("<str:tracking_code>/", views.case_detail, name="detail"),

@@ -8,6 +8,7 @@ audit trail by the middleware; a refused move is said on the page and changes no
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
@@ -15,7 +16,7 @@ from typing import Any, Final
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +29,7 @@ from django_stubs_ext import StrOrPromise
 
 from shahrvand.cases import files, selectors, services
 from shahrvand.cases.errors import CaseError
-from shahrvand.cases.forms import AssignForm, AttachmentForm, HolidayForm, MoveForm, QueueFilterForm
+from shahrvand.cases.forms import AssignForm, AttachmentForm, BulkAssignForm, HolidayForm, MoveForm, QueueFilterForm
 from shahrvand.cases.models import Case
 from shahrvand.cases.sla import weekend_days
 from shahrvand.cases.tracking import normalize_tracking_code
@@ -44,7 +45,8 @@ from shahrvand.cases.workflows import (
 from shahrvand.core.access import Action, districts_for, may
 from shahrvand.core.http import TOO_LARGE_FLAG, UploadSizeLimitHandler
 from shahrvand.core.jalali import format_jalali, jalali_year
-from shahrvand.core.models import User
+from shahrvand.core.models import District, User
+from shahrvand.core.text import to_persian_digits
 from shahrvand.registry.corrections import ENTITY_MODELS, CorrectionError, find_record, property_shares
 from shahrvand.registry.models import DeedType
 
@@ -72,15 +74,16 @@ def _language() -> str:
     return get_language() or "fa"
 
 
-def _nav(actor: User, **extra: Any) -> dict[str, Any]:
-    """What the staff navigation needs."""
-    districts = list(selectors.case_districts(actor=actor))
+def _nav(actor: User, districts: list[District] | None = None, **extra: Any) -> dict[str, Any]:
+    """What the staff navigation needs (``districts``: the actor's case districts, when already read)."""
+    districts = list(selectors.case_districts(actor=actor)) if districts is None else districts
     city = districts[0].city if districts else None
     return {
         "districts": districts,
         "can_handle_cases": bool(districts),
         "can_edit_holidays": city is not None and selectors.may_edit_holidays(actor, city),
         "can_view_registry": districts_for(actor, Action.REGISTRY_VIEW).exists(),
+        "can_view_dashboard": districts_for(actor, Action.DASHBOARD_VIEW).exists(),
         **extra,
     }
 
@@ -102,24 +105,35 @@ def _canonical_or_404(tracking_code: str) -> str:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    selectors.require_case_handler(actor)
     districts = selectors.case_districts(actor=actor)
+    handled = list(districts)
+    if not handled:
+        selectors.require_case_handler(actor)  # AccessDenied: audited, 403
     form = QueueFilterForm(request.GET or None, districts=districts)
     filters: dict[str, Any] = {}
     scope = "open"
+    search: selectors.QueueSearch | None = None
     if form.is_valid():
-        code = form.cleaned_data["q"]
-        if code:
-            canonical = normalize_tracking_code(code)
-            if canonical is not None:
-                return redirect("cases:detail", tracking_code=canonical)
-            form.add_error("q", _("This is not a tracking code: check its digits."))
-        scope = form.cleaned_data["scope"] or "open"
+        text = form.cleaned_data["q"]
+        if text:
+            try:
+                search = selectors.queue_search(text)
+            except CaseError as exc:
+                form.add_error("q", exc.message(_language()))
+            else:
+                if search.kind == "tracking_code":
+                    return redirect("cases:detail", tracking_code=search.value)
+        # A search by a person or a property shows their closed requests too, unless a scope was chosen.
+        scope = form.cleaned_data["scope"] or ("all" if search is not None else "open")
         filters = {
             "district": form.cleaned_data["district"],
             "status": form.cleaned_data["status"] or None,
             "case_type": form.cleaned_data["case_type"] or None,
         }
+    if search is not None and search.kind == "national_code":
+        filters["requester_national_code"] = search.value
+    if search is not None and search.renovation is not None:
+        filters["subject"] = search.renovation
     now = timezone.now()
     cases = selectors.staff_queue(
         actor,
@@ -128,25 +142,79 @@ def queue(request: HttpRequest) -> HttpResponse:
         assigned_to=actor if scope == "mine" else None,
         unassigned=scope == "unassigned",
         overdue_at=now if scope == "overdue" else None,
+        waiting_for_actor=scope == "waiting",
     )
     if scope == "closed":
         cases = cases.filter(closed_at__isnull=False).order_by("-closed_at", "-pk")
     page = Paginator(cases, CASES_PER_PAGE).get_page(form.cleaned_data.get("page") if form.is_bound else 1)
     rows = selectors.queue_rows(list(page.object_list), now=now)
-    overdue_count = selectors.staff_queue(actor, overdue_at=now).count()
+    if search is not None and search.kind == "national_code":
+        selectors.queue_search_record(actor=actor, search=search, found=page.paginator.count)
+    counts = selectors.queue_counts(actor, now=now)
+    may_manage = selectors.may_manage_queue(actor=actor)
     return render(
         request,
         "cases/queue.html",
         {
-            **_nav(actor, nav="queue"),
+            **_nav(actor, handled, nav="queue"),
             "form": form,
             "rows": rows,
             "page": page,
             "scope": scope,
-            "overdue_count": overdue_count,
+            "search": search,
+            "counts": counts,
+            "overdue_count": counts.overdue,
             "query": request.GET.copy(),
+            "back": request.GET.urlencode()[:500],
+            "may_manage": may_manage,
+            "assignable": selectors.bulk_assignable_staff(actor=actor) if may_manage else [],
+            "bulk_max": services.BULK_ASSIGN_MAX,
         },
     )
+
+
+_NOBODY_VALID: Final = User(username="-")  # the assignment form named no one the actor may choose
+
+
+def _assignee(value: str, actor: User, choices: Callable[[], list[User]]) -> User | None:
+    """``me`` → the actor, ``none`` → back to the shared queue, else one of ``choices`` by id (or ``_NOBODY_VALID``)."""
+    if value == "me":
+        return actor
+    if value == "none":
+        return None
+    return {str(u.pk): u for u in choices()}.get(value, _NOBODY_VALID)
+
+
+@login_required
+@require_POST
+def bulk_assign_view(request: HttpRequest) -> HttpResponse:
+    """Assign the ticked requests of the queue at once: all of them, or none with the reasons said."""
+    actor = _actor(request)
+    selectors.require_case_handler(actor)
+    form = BulkAssignForm(request.POST)
+    back = reverse("cases:queue")
+    if not form.is_valid():
+        messages.error(request, _("Choose whom to give the requests to."))
+        return redirect(back)
+    if form.cleaned_data["back"]:
+        back = f"{back}?{QueryDict(form.cleaned_data['back']).urlencode()}"
+    codes = [code[:40] for code in request.POST.getlist("cases")]
+    assignee = _assignee(form.cleaned_data["assignee"], actor, lambda: selectors.bulk_assignable_staff(actor=actor))
+    if assignee is _NOBODY_VALID:
+        messages.error(request, _("Choose a staff member of your districts."))
+        return redirect(back)
+    try:
+        assigned = services.cases_assign_bulk(actor=actor, tracking_codes=codes, assignee=assignee)
+    except CaseError as exc:
+        messages.error(request, exc.message(_language()))
+        return redirect(back)
+    name = (assignee.get_full_name() or assignee.get_username()) if assignee is not None else ""
+    count = to_persian_digits(str(len(assigned))) if _language() == "fa" else str(len(assigned))
+    if assignee is None:
+        messages.success(request, _("%(count)s requests went back to the shared queue.") % {"count": count})
+    else:
+        messages.success(request, _("%(count)s requests were given to %(name)s.") % {"count": count, "name": name})
+    return redirect(back)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -349,18 +417,10 @@ def case_assign_view(request: HttpRequest, tracking_code: str) -> HttpResponse:
     form = AssignForm(request.POST)
     if not form.is_valid():
         return _back(code)
-    value = form.cleaned_data["assignee"]
-    assignee: User | None
-    if value == "me":
-        assignee = actor
-    elif value == "none":
-        assignee = None
-    else:
-        staff = {str(u.pk): u for u in selectors.assignable_staff(case=case)}
-        if value not in staff:
-            messages.error(request, _("Choose a staff member of this district."))
-            return _back(code)
-        assignee = staff[value]
+    assignee = _assignee(form.cleaned_data["assignee"], actor, lambda: selectors.assignable_staff(case=case))
+    if assignee is _NOBODY_VALID:
+        messages.error(request, _("Choose a staff member of this district."))
+        return _back(code)
     try:
         services.case_assign(actor=actor, case=case, assignee=assignee)
     except CaseError as exc:

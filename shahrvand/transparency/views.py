@@ -11,8 +11,8 @@ from django.utils.translation import get_language_bidi, gettext, pgettext
 from django.views.decorators.http import require_GET
 
 from shahrvand.cases.workflows import WORKFLOWS
+from shahrvand.core.charts import bar_chart
 from shahrvand.transparency import selectors
-from shahrvand.transparency.charts import bar_chart
 
 
 def _charts(stats: selectors.CityStats, rtl: bool) -> list[dict[str, Any]]:
