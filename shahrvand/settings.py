@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "shahrvand.planning",
     "shahrvand.permits",
     "shahrvand.demo",
+    "shahrvand.staffaccounts",
     "shahrvand.backoffice",
 ]
 
@@ -111,6 +112,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     # Staff pass a second factor (TOTP) before any /staff/ or admin page.
     "shahrvand.identity.decorators.StaffSecondFactorMiddleware",
+    "shahrvand.staffaccounts.middleware.PasswordChangeRequiredMiddleware",  # temporary passwords replaced first
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shahrvand.audit.middleware.AccessDeniedAuditMiddleware",
@@ -278,6 +280,7 @@ SHAHRVAND_VERIFY_RATE = os.environ.get("SHAHRVAND_VERIFY_RATE", "60/m")
 SMS_BACKEND = "outbox" if DJANGO_ENV == "test" else os.environ.get("SMS_BACKEND", "outbox")
 KAVENEGAR_API_KEY = os.environ.get("KAVENEGAR_API_KEY", "")
 KAVENEGAR_SENDER = os.environ.get("KAVENEGAR_SENDER", "")
+KAVENEGAR_BASE_URL = os.environ.get("KAVENEGAR_BASE_URL", "https://api.kavenegar.com")
 # National-code ↔ mobile matching (Shahkar): "sandbox" answers deterministically (see identity/matching.py).
 MOBILE_MATCHING_BACKEND = os.environ.get("MOBILE_MATCHING_BACKEND", "sandbox")
 OTP_TOTP_ISSUER = "Shahrvand"

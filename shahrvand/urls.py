@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("shahrvand.core.urls")),
     path("", include("shahrvand.identity.urls")),
     path("", include("shahrvand.sms.urls")),
+    path("staff/accounts/", include(staff_verified("shahrvand.staffaccounts.urls"))),
     path("staff/registry/", include(staff_verified("shahrvand.registry.urls"))),
     path("staff/cases/", include(staff_verified("shahrvand.cases.urls"))),
     path("staff/revenue/", include(staff_verified("shahrvand.revenue.tariff_urls"))),
