@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "shahrvand.permits",
     "shahrvand.demo",
     "shahrvand.staffaccounts",
+    "shahrvand.api",
     "shahrvand.backoffice",
 ]
 

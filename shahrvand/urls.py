@@ -21,6 +21,7 @@ urlpatterns = [
     path("pay/", include("shahrvand.payments.urls")),
     path("sandbox-bank/", include("shahrvand.payments.sandbox_urls")),
     path("", include("shahrvand.transparency.urls")),
+    path("api/v1/", include("shahrvand.api.urls")),
     path("portal/permits/", include("shahrvand.permits.portal_urls")),
     path("staff/planning/", include(staff_verified("shahrvand.planning.urls"))),
     path("", include("shahrvand.planning.portal_urls")),

@@ -50,12 +50,14 @@ class PersianFirstMiddleware:
     """Pages are Persian unless the reader chose English with the language switch (a cookie).
 
     The browser's Accept-Language is ignored: a citizen on a phone set to English still gets
-    the municipality's Persian pages first, and one click switches.
+    the municipality's Persian pages first, and one click switches. The JSON API (``/api/``) keeps
+    the header: its clients are programs that ask for English problem titles with Accept-Language.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        if not request.path_info.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
