@@ -36,6 +36,7 @@ from shahrvand.audit.search import (
 from shahrvand.audit.services import audit_record, chain_check_run
 from shahrvand.core.access import AccessDenied, Action
 from shahrvand.core.models import User
+from shahrvand.core.text import spreadsheet_safe
 
 EXPORT_COLUMNS: Final = [
     "seq",
@@ -136,8 +137,7 @@ def entry_detail(request: HttpRequest, seq: int) -> HttpResponse:
 
 def _cell(value: object) -> str:
     """A CSV cell that spreadsheets will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return spreadsheet_safe(value)
 
 
 class _Echo:

@@ -21,6 +21,7 @@ __all__ = [
     "ZWNJ",
     "normalize_letters",
     "normalize_search",
+    "spreadsheet_safe",
     "to_latin_digits",
     "to_persian_digits",
 ]
@@ -85,3 +86,12 @@ def normalize_search(s: str) -> str:
     «می‌روم» and «می روم» remain different keys.
     """
     return to_latin_digits(normalize_letters(_SEARCH_DROP.sub("", s))).casefold()
+
+
+_FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell that spreadsheet programs will not run as a formula (a leading ``'`` when it could)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text

@@ -7,6 +7,8 @@ import io
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from shahrvand.core.text import spreadsheet_safe
+
 Severity = Literal["error", "warning"]
 REPORT_COLUMNS = ["file", "row", "column", "code", "severity", "message_fa", "message_en"]
 
@@ -42,5 +44,6 @@ def report_csv(problems: list[Problem]) -> str:
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for problem in sorted(problems, key=lambda p: (p.file, p.row, p.column, p.code)):
-        writer.writerow({k: v for k, v in problem.as_dict().items() if k in REPORT_COLUMNS})
+        # Cells quote what the delivery sent (file and column names): never let a spreadsheet run them.
+        writer.writerow({k: spreadsheet_safe(v) for k, v in problem.as_dict().items() if k in REPORT_COLUMNS})
     return out.getvalue()
