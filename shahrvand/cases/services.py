@@ -768,32 +768,45 @@ def attachment_add(
                 f"a request holds at most {files.MAX_ATTACHMENTS} files",
                 f"هر درخواست حداکثر {files.MAX_ATTACHMENTS} پرونده دارد",
             )
-        now = timezone.now()
-        attachment = _attachment_create(case=locked, upload=checked_upload, mime=mime, actor=actor, role=role, now=now)
-        CaseEvent.objects.create(
-            case=locked,
-            at=now,
-            actor=actor,
-            role=role,
-            action="attach",
-            from_status=locked.status,
-            to_status=locked.status,
-            comment=attachment.name,
-        )
-        audit_record(
-            actor=actor,
-            actor_label="" if actor else "citizen",
-            action="case.attach",
-            target=locked,
-            district=locked.district,
-            payload={
-                "tracking_code": locked.tracking_code,
-                "attachment": attachment.pk,
-                "sha256": attachment.sha256,
-                "size": attachment.size,
-                "content_type": mime,
-            },
-        )
+        attachment = attachment_store(case=locked, upload=checked_upload, mime=mime, actor=actor, role=role)
+    return attachment
+
+
+def attachment_store(
+    *, case: Case, upload: Upload, mime: str, actor: User | None, role: str, payload: dict[str, Any] | None = None
+) -> Attachment:
+    """Store one checked file on ``case`` with its timeline line and audit entry (the caller holds the case's lock).
+
+    For packages that keep their own files on a case (a permit's plans and photos); ``payload`` adds to the
+    audit entry (e.g. what kind of file it is).
+    """
+    now = timezone.now()
+    attachment = _attachment_create(case=case, upload=upload, mime=mime, actor=actor, role=role, now=now)
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        actor=actor,
+        role=role,
+        action="attach",
+        from_status=case.status,
+        to_status=case.status,
+        comment=attachment.name,
+    )
+    audit_record(
+        actor=actor,
+        actor_label="" if actor else "citizen",
+        action="case.attach",
+        target=case,
+        district=case.district,
+        payload={
+            "tracking_code": case.tracking_code,
+            "attachment": attachment.pk,
+            "sha256": attachment.sha256,
+            "size": attachment.size,
+            "content_type": mime,
+            **(payload or {}),
+        },
+    )
     return attachment
 
 

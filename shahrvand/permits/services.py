@@ -32,8 +32,8 @@ from shahrvand.cases import files
 from shahrvand.cases.data import CleanRequest
 from shahrvand.cases.errors import CaseError
 from shahrvand.cases.files import AttachmentRejected, Upload
-from shahrvand.cases.models import Attachment, Case, CaseEvent
-from shahrvand.cases.services import case_act, case_file
+from shahrvand.cases.models import Case
+from shahrvand.cases.services import attachment_store, case_act, case_file
 from shahrvand.cases.tracking import tracking_code_fa
 from shahrvand.cases.workflows import CITIZEN
 from shahrvand.core.access import Action, require, roles_of
@@ -214,37 +214,7 @@ def _attach(
             f"پرونده پروانه حداکثر {MAX_PERMIT_FILES} پرونده دارد",
         )
     upload, mime = checked
-    sha, path = files.store(upload.data)
-    now = timezone.now()
-    attachment = Attachment.objects.create(
-        case=case,
-        uploaded_by=actor,
-        role=role,
-        name=files.clean_name(upload.name, mime),
-        content_type=mime,
-        size=len(upload.data),
-        sha256=sha,
-        path=path,
-        created_at=now,
-    )
-    CaseEvent.objects.create(
-        case=case,
-        at=now,
-        actor=actor,
-        role=role,
-        action="attach",
-        from_status=case.status,
-        to_status=case.status,
-        comment=attachment.name,
-    )
-    audit_record(
-        actor=actor,
-        actor_label="" if actor else "citizen",
-        action="case.attach",
-        target=case,
-        district=case.district,
-        payload={"tracking_code": case.tracking_code, "attachment": attachment.pk, "sha256": sha, "kind": kind},
-    )
+    attachment = attachment_store(case=case, upload=upload, mime=mime, actor=actor, role=role, payload={"kind": kind})
     return PermitFile.objects.create(permit=permit, attachment=attachment, kind=kind, visit=visit, report=report)
 
 

@@ -11,8 +11,8 @@ from shahrvand.audit.models import AuditEntry
 from shahrvand.audit.services import audit_record
 from shahrvand.core.text import to_persian_digits
 from shahrvand.registry.models import Person
+from tests.e2e.problems import PageProblems
 from tests.e2e.staff import sign_in_staff
-from tests.e2e.test_home_browser import PageProblems
 from tests.factories import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

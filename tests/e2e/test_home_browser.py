@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.problems import PageProblems
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -18,22 +20,6 @@ FONTS_LOADED = """async () => {
         .map((face) => face.weight)
         .sort();
 }"""
-
-
-class PageProblems:
-    """Console errors (CSP violations are reported there), page errors, failed or 4xx/5xx requests."""
-
-    def __init__(self, page) -> None:
-        self.items: list[str] = []
-        page.on("console", lambda msg: self.items.append(f"console: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda error: self.items.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: self.items.append(f"failed: {request.url}"))
-        page.on(
-            "response",
-            lambda response: (
-                self.items.append(f"{response.status}: {response.url}") if response.status >= 400 else None
-            ),
-        )
 
 
 @pytest.fixture

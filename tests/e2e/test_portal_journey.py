@@ -23,6 +23,7 @@ from shahrvand.documents.models import Document
 from shahrvand.registry.models import Unit
 from shahrvand.registry.services import audit_import
 from shahrvand.sms.models import OutboxMessage
+from tests.e2e.problems import PageProblems
 from tests.factories import make_staff
 from tests.identity.helpers import PASSWORD as STAFF_PASSWORD
 from tests.identity.helpers import confirmed_device, token_for
@@ -36,22 +37,6 @@ APARTMENT = "1-1-100-3-1-2-0"
 MOBILE = "09151234567"
 CITIZEN_PASSWORD = "my-own-long-passphrase-1405"
 SIX_DIGITS = re.compile(r"(?<!\d)(\d{6})(?!\d)")
-
-
-class PageProblems:
-    """Console errors (CSP violations are reported there), page errors, failed requests, 5xx answers."""
-
-    def __init__(self, page) -> None:
-        self.items: list[str] = []
-        page.on("console", lambda msg: self.items.append(f"console: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda error: self.items.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: self.items.append(f"failed: {request.url}"))
-        page.on(
-            "response",
-            lambda response: (
-                self.items.append(f"{response.status}: {response.url}") if response.status >= 500 else None
-            ),
-        )
 
 
 def _screenshot(page, name: str) -> Path:
@@ -84,7 +69,7 @@ def test_enroll_activate_correct_accept(browser, live_server, district1):
     )
     clerk_page = staff_context.new_page()
     clerk_page.set_default_timeout(15_000)
-    clerk_problems = PageProblems(clerk_page)
+    clerk_problems = PageProblems(clerk_page, status_from=500)
 
     # 1. The clerk signs in (password, then the authenticator app) and finds the person.
     clerk_page.goto("/staff/enroll/")
@@ -123,7 +108,7 @@ def test_enroll_activate_correct_accept(browser, live_server, district1):
     # 4. The citizen opens the activation address, types the citizen code, gets the SMS code.
     page = citizen_context.new_page()
     page.set_default_timeout(15_000)
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500)
     page.goto(activation_path)
     page.wait_for_url("**/activate/")
     page.fill("input[name=citizen_code]", to_persian_digits(slip.fields["citizen_code"]))
@@ -185,7 +170,7 @@ def test_enroll_activate_correct_accept(browser, live_server, district1):
     )
     phone.add_cookies(citizen_context.cookies())
     phone_page = phone.new_page()
-    phone_problems = PageProblems(phone_page)
+    phone_problems = PageProblems(phone_page, status_from=500)
     phone_page.goto("/portal/")
     _screenshot(phone_page, "portal-12-mobile.png")
 

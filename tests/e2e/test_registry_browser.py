@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from shahrvand.core.text import to_persian_digits
+from tests.e2e.problems import PageProblems
 from tests.e2e.staff import sign_in_staff
 from tests.factories import make_staff
 from tests.registry.conftest import SAMPLE
@@ -23,21 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct-horse-battery-1405"  # tests.factories.UserFactory
-
-
-class PageProblems:
-    """Console errors (CSP violations are reported there), page errors, failed requests, 5xx answers."""
-
-    def __init__(self, page) -> None:
-        self.items: list[str] = []
-        page.on("console", lambda msg: self.items.append(f"console: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda error: self.items.append(f"page error: {error}"))
-        page.on(
-            "response",
-            lambda response: (
-                self.items.append(f"{response.status}: {response.url}") if response.status >= 500 else None
-            ),
-        )
 
 
 def _screenshot(page, name: str) -> Path:
@@ -93,7 +79,7 @@ def media(settings, tmp_path):
 
 
 def test_manager_uploads_applies_and_browses_the_registry(page, live_server, district1, media):
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500, failed_requests=False)
     make_staff("manager", district1, username="manager1", first_name="فاطمه", last_name="حسینی")
     data, facts = _delivery_with_gaps()
     _sign_in(page, "manager1")
@@ -173,7 +159,7 @@ def test_manager_uploads_applies_and_browses_the_registry(page, live_server, dis
 
 
 def test_upload_errors_show_without_leaving_the_page(page, live_server, district1, media, tmp_path):
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500, failed_requests=False)
     make_staff("manager", district1, username="manager2")
     _sign_in(page, "manager2")
     page.goto("/staff/registry/deliveries/upload/")

@@ -12,27 +12,13 @@ import pytest
 
 from shahrvand.core.models import Role, RoleGrant, User
 from shahrvand.sms.models import OutboxMessage
+from tests.e2e.problems import PageProblems
 from tests.e2e.staff import sign_in_staff
 from tests.factories import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-class PageProblems:
-    """Console errors (CSP violations are reported there), page errors, 5xx answers."""
-
-    def __init__(self, page) -> None:
-        self.items: list[str] = []
-        page.on("console", lambda msg: self.items.append(f"console: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda error: self.items.append(f"page error: {error}"))
-        page.on(
-            "response",
-            lambda response: (
-                self.items.append(f"{response.status}: {response.url}") if response.status >= 500 else None
-            ),
-        )
 
 
 def _screenshot(page, name: str) -> None:
@@ -50,7 +36,7 @@ def test_city_admin_manages_a_clerk_from_creation_to_deactivation(
     make_staff(Role.REVENUE, district1, username="revenue", first_name="علی", last_name="رضایی")
     make_staff(Role.CLERK, district2, username="clerk2", first_name="رضا", last_name="نوری")
     make_staff(Role.AUDITOR, None, city=city, username="auditor", first_name="سارا", last_name="جعفری")
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500, failed_requests=False)
     sign_in_staff(page, "admin")
 
     # Create the clerk for District 1.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_home_browser import PageProblems
+from tests.e2e.problems import PageProblems
 from tests.transparency.conftest import crafted  # noqa: F401  # the crafted city, as a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from shahrvand.core.models import Role
 from shahrvand.core.text import to_persian_digits
 from shahrvand.documents.services import document_issue, document_revoke
+from tests.e2e.problems import PageProblems
 from tests.e2e.staff import sign_in_staff
 from tests.factories import make_staff
 
@@ -27,22 +28,6 @@ FIELDS = {
     "land_use": "مسکونی",
     "owners": ["علی رجب‌زاده (۳ دانگ)", "مریم احمدی (۳ دانگ)"],
 }
-
-
-class PageProblems:
-    """Console errors (CSP violations are reported there), page errors, failed requests, 5xx answers."""
-
-    def __init__(self, page) -> None:
-        self.items: list[str] = []
-        page.on("console", lambda msg: self.items.append(f"console: {msg.text}") if msg.type == "error" else None)
-        page.on("pageerror", lambda error: self.items.append(f"page error: {error}"))
-        page.on("requestfailed", lambda request: self.items.append(f"failed: {request.url}"))
-        page.on(
-            "response",
-            lambda response: (
-                self.items.append(f"{response.status}: {response.url}") if response.status >= 500 else None
-            ),
-        )
 
 
 def _screenshot(page, name: str) -> Path:
@@ -67,7 +52,7 @@ def document(district1):
 
 
 def test_a_number_typed_in_persian_digits_is_valid(page, document):
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500)
     page.goto("/verify/")
 
     page.get_by_label("شماره گواهی").fill(to_persian_digits(document.number))
@@ -89,7 +74,7 @@ def test_a_number_typed_in_persian_digits_is_valid(page, document):
 def test_a_revoked_document_says_when_and_why(page, document, district1):
     manager = make_staff(Role.MANAGER, district1)
     document_revoke(actor=manager, document=document, reason="صدور بر پایه مدارک نادرست")
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500)
 
     page.goto(f"/verify/{document.number}")
 
@@ -107,7 +92,7 @@ def test_the_qr_address_on_a_phone(browser, live_server, document):
         base_url=live_server.url, locale="fa-IR", viewport={"width": 360, "height": 740}, is_mobile=True
     )
     page = context.new_page()
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500)
     try:
         page.goto("/V/" + document.payload.split("/V/", 1)[1])
 
@@ -123,7 +108,7 @@ def test_the_qr_address_on_a_phone(browser, live_server, document):
 
 def test_a_manager_revokes_from_the_staff_page_and_the_public_page_follows(page, document, district1):
     make_staff(Role.MANAGER, district1, username="manager1", first_name="فاطمه", last_name="حسینی")
-    problems = PageProblems(page)
+    problems = PageProblems(page, status_from=500)
     sign_in_staff(page, "manager1")
 
     page.goto(f"/staff/documents/{document.number}/")
