@@ -12,12 +12,13 @@ from typing import Any, Final
 
 from shahrvand.cases.errors import CaseError
 from shahrvand.cases.workflows import DATA_CORRECTION, PROPERTY_LINK
+from shahrvand.core.identifiers import IdentifierError, RenovationCode
 from shahrvand.core.jalali import parse_jalali_date
 from shahrvand.core.models import District
 from shahrvand.core.text import normalize_letters, to_latin_digits
 from shahrvand.registry import corrections
 from shahrvand.registry.corrections import CorrectionError
-from shahrvand.registry.models import DeedType, Person
+from shahrvand.registry.models import DeedType, Ownership, Person
 
 MAX_DESCRIPTION: Final = 2000
 RELATIONS: Final = ("co_owner", "heir")
@@ -32,6 +33,32 @@ class CleanRequest:
 
 def _from(exc: CorrectionError) -> CaseError:
     return CaseError(exc.code, exc.message_en, exc.message_fa)
+
+
+def owned_property(
+    *, requester: Person, district: District, data: dict[str, Any], not_owner: tuple[str, str, str]
+) -> str:
+    """The canonical renovation code of ``data["property_code"]`` in ``district``, when ``requester`` owns a
+    share of it or of what it stands on (its building, its land); else ``CaseError(*not_owner)``.
+
+    For the request types about one's own property (clearance, planning information): the same
+    identifier errors, the same rule of ownership.
+    """
+    try:
+        code = RenovationCode.parse(to_latin_digits(str(data.get("property_code") or "")))
+        parcel, building, unit = corrections.property_find(str(code), district)
+    except IdentifierError as exc:
+        raise CaseError(exc.code, exc.message_en, exc.message_fa) from None
+    except CorrectionError as exc:
+        raise _from(exc) from None
+    ancestors = {str(code), str(code.parcel_code)}
+    if code.building_code is not None:
+        ancestors.add(str(code.building_code))
+    if not Ownership.objects.filter(
+        person=requester, district=district, property_code__in=ancestors, missing_since__isnull=True
+    ).exists():
+        raise CaseError(*not_owner)
+    return str((unit or building or parcel).code)
 
 
 def _text(value: object, limit: int = MAX_DESCRIPTION) -> str:

@@ -20,12 +20,11 @@ from typing import Any, Final
 from django.db import transaction
 
 from shahrvand.audit.services import audit_record
-from shahrvand.cases.data import CleanRequest
+from shahrvand.cases.data import CleanRequest, owned_property
 from shahrvand.cases.errors import CaseError
 from shahrvand.cases.models import Case
 from shahrvand.cases.services import case_act, case_file
 from shahrvand.core.access import Action, require
-from shahrvand.core.identifiers import IdentifierError, RenovationCode
 from shahrvand.core.models import District, Role, User
 from shahrvand.core.text import normalize_letters, to_latin_digits, to_persian_digits
 from shahrvand.planning import documents as planning_documents
@@ -33,7 +32,7 @@ from shahrvand.planning.errors import PlanningError
 from shahrvand.planning.workflow import ISSUE, PLANNING_INFO, REFUSE
 from shahrvand.registry import corrections
 from shahrvand.registry.corrections import CorrectionError
-from shahrvand.registry.models import ChangeRecord, LandUse, Ownership, Parcel, Person, Zoning
+from shahrvand.registry.models import ChangeRecord, LandUse, Parcel, Person, Zoning
 
 MAX_FLOORS: Final = 30
 MIN_FLOORS: Final = 1
@@ -237,25 +236,16 @@ def _case_error(code: str, en: str, fa: str) -> CaseError:
 
 def planning_info_clean(*, requester: Person, district: District, data: dict[str, Any]) -> CleanRequest:
     """The data of a ``planning_info`` request: a property of the district the requester owns a share of."""
-    try:
-        code = RenovationCode.parse(to_latin_digits(str(data.get("property_code") or "")))
-        parcel, building, unit = corrections.property_find(str(code), district)
-    except IdentifierError as exc:
-        raise CaseError(exc.code, exc.message_en, exc.message_fa) from None
-    except CorrectionError as exc:
-        raise CaseError(exc.code, exc.message_en, exc.message_fa) from None
-    ancestors = {str(code), str(code.parcel_code)}
-    if code.building_code is not None:
-        ancestors.add(str(code.building_code))
-    if not Ownership.objects.filter(
-        person=requester, district=district, property_code__in=ancestors, missing_since__isnull=True
-    ).exists():
-        raise _case_error(
+    canonical = owned_property(
+        requester=requester,
+        district=district,
+        data=data,
+        not_owner=(
             "planning_info.not_owner",
             "You can ask for the planning information of a property you own a share of.",
             "گواهی اطلاعات شهرسازی را فقط برای ملکی می‌توانید بخواهید که در آن سهم دارید.",
-        )
-    canonical = str((unit or building or parcel).code)
+        ),
+    )
     return CleanRequest(data={"property_code": canonical}, subject_ref=canonical, needs_attachment=False)
 
 

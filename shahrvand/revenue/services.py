@@ -22,19 +22,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
 from shahrvand.audit.services import audit_record
-from shahrvand.cases.data import CleanRequest
+from shahrvand.cases.data import CleanRequest, owned_property
 from shahrvand.cases.errors import CaseError
 from shahrvand.cases.models import Case
 from shahrvand.cases.services import case_act, case_file
 from shahrvand.cases.workflows import CLEARANCE
 from shahrvand.core import jalali
 from shahrvand.core.access import Action, require
-from shahrvand.core.identifiers import IdentifierError, RenovationCode, make_bill_id
+from shahrvand.core.identifiers import RenovationCode, make_bill_id
 from shahrvand.core.models import City, District, Role, User
-from shahrvand.core.text import normalize_letters, to_latin_digits, to_persian_digits
+from shahrvand.core.text import normalize_letters, to_persian_digits
 from shahrvand.registry import corrections
 from shahrvand.registry.corrections import CorrectionError
-from shahrvand.registry.models import Building, Ownership, Parcel, Person, Unit
+from shahrvand.registry.models import Building, Parcel, Person, Unit
 from shahrvand.revenue import documents as revenue_documents
 from shahrvand.revenue import hooks as revenue_hooks
 from shahrvand.revenue import selectors as revenue_selectors
@@ -682,25 +682,16 @@ def clearance_clean(*, requester: Person, district: District, data: dict[str, An
 
     The cleaner of the ``clearance`` request type (named in ``shahrvand.cases.workflows.EXTERNAL_CLEANERS``).
     """
-    try:
-        code = RenovationCode.parse(to_latin_digits(str(data.get("property_code") or "")))
-        parcel, building, unit = corrections.property_find(str(code), district)
-    except IdentifierError as exc:
-        raise CaseError(exc.code, exc.message_en, exc.message_fa) from None
-    except CorrectionError as exc:
-        raise CaseError(exc.code, exc.message_en, exc.message_fa) from None
-    ancestors = {str(code), str(code.parcel_code)}
-    if code.building_code is not None:
-        ancestors.add(str(code.building_code))
-    owns = Ownership.objects.filter(
-        person=requester, district=district, property_code__in=ancestors, missing_since__isnull=True
-    ).exists()
-    if not owns:
-        raise _clearance_error(
+    canonical = owned_property(
+        requester=requester,
+        district=district,
+        data=data,
+        not_owner=(
             "clearance.not_owner",
             "You can ask for the clearance of a property you own a share of.",
             "مفاصاحساب را فقط برای ملکی می‌توانید بخواهید که در آن سهم دارید.",
-        )
+        ),
+    )
     purpose = normalize_letters(str(data.get("purpose") or "").strip())
     if not purpose:
         raise _clearance_error(
@@ -714,7 +705,6 @@ def clearance_clean(*, requester: Person, district: District, data: dict[str, An
             f"The purpose is longer than {MAX_PURPOSE} characters.",
             f"منظور بیش از {to_persian_digits(str(MAX_PURPOSE))} نویسه است.",
         )
-    canonical = str((unit or building or parcel).code)
     return CleanRequest(
         data={"property_code": canonical, "purpose": purpose}, subject_ref=canonical, needs_attachment=False
     )
