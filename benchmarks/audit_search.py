@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import run_child
+from harness import bench_city, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 NATIONAL_CODE = "0084575948"  # the citizen the searches look for (a valid check digit)
@@ -48,21 +48,11 @@ def _seed(entries: int) -> dict[str, Any]:
     from django.db import connection, transaction
 
     from shahrvand.audit.models import AuditEntry
-    from shahrvand.core.models import City, District, Role, RoleGrant, User
+    from shahrvand.core.models import Role, RoleGrant, User
     from shahrvand.registry.models import Person
 
     rng = random.Random(1405)
-    city = City.objects.create(
-        name="بجنورد",
-        name_en="Bojnurd",
-        slug="bojnurd",
-        province="خراسان شمالی",
-        legal_id="10380284790",
-        company_code="217",
-    )
-    districts = [
-        District.objects.create(city=city, number=n, name=f"منطقه {n}", slug=f"bojnurd-{n}") for n in range(1, 5)
-    ]
+    city, districts = bench_city(4, live=True, holiday_years=())
     staff = []
     for n in range(60):
         user = User.objects.create_user(f"staff{n}", password=None, first_name="کارمند", last_name=f"شماره {n}")

@@ -36,3 +36,44 @@ def run_child(script: str, args: list[str], *, postgres: str | None, prefix: str
                 subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", created], check=False)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def bench_city(districts: int, *, live: Any = True, holiday_years: tuple[int, ...] = (-1, 0)) -> tuple[Any, list[Any]]:
+    """In the child: the city of Bojnurd with ``districts`` districts and the solar holidays of the given
+    years (relative to this Jalali year). ``live``: True, False, or a function of the district number."""
+    import jdatetime
+
+    from shahrvand.cases.models import Holiday
+    from shahrvand.cases.sla import SOLAR_HOLIDAYS
+    from shahrvand.core.jalali import parse_jalali_date
+    from shahrvand.core.jalali import today as tehran_today
+    from shahrvand.core.models import City, District
+
+    city = City.objects.create(
+        name="بجنورد",
+        name_en="Bojnurd",
+        slug="bojnurd",
+        province="خراسان شمالی",
+        legal_id="10380284790",
+        company_code="217",
+    )
+    made = [
+        District.objects.create(
+            city=city,
+            number=n,
+            slug=f"bojnurd-{n}",
+            name=f"منطقه {n}",
+            eservices_enabled=live(n) if callable(live) else bool(live),
+        )
+        for n in range(1, districts + 1)
+    ]
+    this_year = jdatetime.date.fromgregorian(date=tehran_today()).year
+    Holiday.objects.bulk_create(
+        [
+            Holiday(city=city, date=parse_jalali_date(f"{this_year + y}/{m:02d}/{d:02d}"), name=name)
+            for y in holiday_years
+            for m, d, name in SOLAR_HOLIDAYS
+        ],
+        ignore_conflicts=True,
+    )
+    return city, made

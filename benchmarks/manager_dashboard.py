@@ -34,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import run_child
+from harness import bench_city, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_PASSWORD = "bench-" + "dashboard-1405"  # a throwaway database's users
@@ -60,8 +60,7 @@ def _seed(cases: int, districts: int, bills: int) -> None:
     import jdatetime
     from django.db import transaction
 
-    from shahrvand.cases.models import Case, Channel, Holiday
-    from shahrvand.cases.sla import SOLAR_HOLIDAYS
+    from shahrvand.cases.models import Case, Channel
     from shahrvand.cases.tracking import make_tracking_code
     from shahrvand.cases.workflows import (
         ACCEPTED,
@@ -74,36 +73,17 @@ def _seed(cases: int, districts: int, bills: int) -> None:
         SUBMITTED,
         WITHDRAWN,
     )
-    from shahrvand.core.jalali import TEHRAN, parse_jalali_date
+    from shahrvand.core.jalali import TEHRAN
     from shahrvand.core.jalali import today as tehran_today
-    from shahrvand.core.models import City, District, RoleGrant, User
+    from shahrvand.core.models import RoleGrant, User
     from shahrvand.registry.models import Parcel, Person
     from shahrvand.revenue.models import Bill, BillKind, Payment
 
     rng = random.Random(1405)
     now = dt.datetime.now(tz=TEHRAN)
     with transaction.atomic():
-        city = City.objects.create(
-            name="بجنورد",
-            name_en="Bojnurd",
-            slug="bojnurd",
-            province="خراسان شمالی",
-            legal_id="10380284790",
-            company_code="217",
-        )
-        ds = [
-            District.objects.create(city=city, number=n, slug=f"bojnurd-{n}", name=f"منطقه {n}", eservices_enabled=True)
-            for n in range(1, districts + 1)
-        ]
+        city, ds = bench_city(districts, live=True, holiday_years=(-2, -1, 0))
         this_year = jdatetime.date.fromgregorian(date=tehran_today()).year
-        Holiday.objects.bulk_create(
-            [
-                Holiday(city=city, date=parse_jalali_date(f"{y}/{m:02d}/{d:02d}"), name=name)
-                for y in (this_year - 2, this_year - 1, this_year)
-                for m, d, name in SOLAR_HOLIDAYS
-            ],
-            ignore_conflicts=True,
-        )
         admin = User.objects.create_user("admin", password=BENCH_PASSWORD)
         manager = User.objects.create_user("manager", password=BENCH_PASSWORD)
         RoleGrant.objects.create(user=admin, role="city_admin", city=city, district=None)

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import run_child
+from harness import bench_city, run_child
 
 _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parent
@@ -58,11 +58,9 @@ class QueryLog:
 
 
 def _seed(open_cases: int, closed_cases: int) -> dict[str, object]:
-    import jdatetime
     from django.db import transaction
 
-    from shahrvand.cases.models import Case, Channel, Holiday
-    from shahrvand.cases.sla import SOLAR_HOLIDAYS
+    from shahrvand.cases.models import Case, Channel
     from shahrvand.cases.tracking import make_tracking_code
     from shahrvand.cases.workflows import (
         ACCEPTED,
@@ -74,35 +72,14 @@ def _seed(open_cases: int, closed_cases: int) -> dict[str, object]:
         SUBMITTED,
     )
     from shahrvand.core.identifiers import national_code_check_digit
-    from shahrvand.core.jalali import TEHRAN, parse_jalali_date
-    from shahrvand.core.jalali import today as tehran_today
-    from shahrvand.core.models import City, District, RoleGrant, User
+    from shahrvand.core.jalali import TEHRAN
+    from shahrvand.core.models import RoleGrant, User
     from shahrvand.registry.models import Person
 
     rng = random.Random(1405)
     now = dt.datetime.now(tz=TEHRAN)
     with transaction.atomic():
-        city = City.objects.create(
-            name="بجنورد",
-            name_en="Bojnurd",
-            slug="bojnurd",
-            province="خراسان شمالی",
-            legal_id="10380284790",
-            company_code="217",
-        )
-        d1, d2 = (
-            District.objects.create(city=city, number=n, slug=f"bojnurd-{n}", name=f"منطقه {n}", eservices_enabled=True)
-            for n in (1, 2)
-        )
-        this_year = jdatetime.date.fromgregorian(date=tehran_today()).year
-        Holiday.objects.bulk_create(
-            [
-                Holiday(city=city, date=parse_jalali_date(f"{y}/{m:02d}/{d:02d}"), name=name)
-                for y in (this_year - 1, this_year, this_year + 1)
-                for m, d, name in SOLAR_HOLIDAYS
-            ],
-            ignore_conflicts=True,
-        )
+        city, (d1, d2) = bench_city(2, live=True, holiday_years=(-1, 0, 1))
         manager = User.objects.create_user("manager", password=BENCH_PASSWORD, first_name="مدیر", last_name="منطقه")
         clerk = User.objects.create_user("clerk", password=BENCH_PASSWORD, first_name="کارمند", last_name="باجه")
         RoleGrant.objects.create(user=manager, role="manager", city=city, district=d1)

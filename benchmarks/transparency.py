@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from harness import run_child
+from harness import bench_city, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,8 +40,7 @@ def _seed(cases: int, districts: int, documents: int, payments: int) -> None:
     import jdatetime
     from django.db import transaction
 
-    from shahrvand.cases.models import Case, CaseEvent, Channel, Holiday
-    from shahrvand.cases.sla import SOLAR_HOLIDAYS
+    from shahrvand.cases.models import Case, CaseEvent, Channel
     from shahrvand.cases.workflows import (
         ACCEPTED,
         CLEARANCE,
@@ -52,9 +51,8 @@ def _seed(cases: int, districts: int, documents: int, payments: int) -> None:
         SUBMITTED,
         WITHDRAWN,
     )
-    from shahrvand.core.jalali import TEHRAN, parse_jalali_date
+    from shahrvand.core.jalali import TEHRAN
     from shahrvand.core.jalali import today as tehran_today
-    from shahrvand.core.models import City, District
     from shahrvand.documents.models import Document, SigningKey
     from shahrvand.registry.models import Parcel, Person
     from shahrvand.revenue.models import Bill, BillKind, Payment
@@ -62,29 +60,8 @@ def _seed(cases: int, districts: int, documents: int, payments: int) -> None:
     rng = random.Random(1405)
     now = dt.datetime.now(tz=TEHRAN)
     with transaction.atomic():
-        city = City.objects.create(
-            name="بجنورد",
-            name_en="Bojnurd",
-            slug="bojnurd",
-            province="خراسان شمالی",
-            legal_id="10380284790",
-            company_code="217",
-        )
-        ds = [
-            District.objects.create(
-                city=city, number=n, slug=f"bojnurd-{n}", name=f"منطقه {n}", eservices_enabled=n <= districts // 2 + 1
-            )
-            for n in range(1, districts + 1)
-        ]
+        city, ds = bench_city(districts, live=lambda n: n <= districts // 2 + 1, holiday_years=(-1, 0))
         this_year = jdatetime.date.fromgregorian(date=tehran_today()).year
-        Holiday.objects.bulk_create(
-            [
-                Holiday(city=city, date=parse_jalali_date(f"{y}/{m:02d}/{d:02d}"), name=name)
-                for y in (this_year - 1, this_year)
-                for m, d, name in SOLAR_HOLIDAYS
-            ],
-            ignore_conflicts=True,
-        )
         people = Person.objects.bulk_create(
             [
                 Person(
