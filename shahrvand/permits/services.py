@@ -888,12 +888,9 @@ def effect_permit_issue(*, actor: User | None, case: Case) -> None:
         doc_type="building_permit",
         role=str(Role.PLANNING),
         fields={
-            "renovation_code": permit.parcel.code,
-            "address": permit.parcel.address,
-            "registry_plate": _plate(permit.parcel),
-            "owners": _owners_list(permit),
+            **_property_fields(permit),
             "land_area": _area(permit.parcel.land_area_m2),
-            "total_area": _area(sum((f.area_m2 for f in floors), Decimal(0))),
+            "total_area": _floor_area(floors),
             "use": _main_use(permit),
             "storeys": _storeys(permit),
             "units": str(sum(f.units for f in floors)),
@@ -905,6 +902,20 @@ def effect_permit_issue(*, actor: User | None, case: Case) -> None:
         },
     )
     permit.save(update_fields=["permit_document", "updated_at"])
+
+
+def _property_fields(permit: Permit) -> dict[str, Any]:
+    """What every permit document says of the property: its code, address, plate and owners."""
+    return {
+        "renovation_code": permit.parcel.code,
+        "address": permit.parcel.address,
+        "registry_plate": _plate(permit.parcel),
+        "owners": _owners_list(permit),
+    }
+
+
+def _floor_area(floors: Sequence[Floor]) -> str:
+    return _area(sum((f.area_m2 for f in floors), Decimal(0)))
 
 
 def _permit_facts(permit: Permit) -> dict[str, str]:
@@ -927,13 +938,10 @@ def effect_no_violation_issue(*, actor: User | None, case: Case) -> None:
         doc_type="no_violation",
         role=str(Role.INSPECTOR),
         fields={
-            "renovation_code": permit.parcel.code,
-            "address": permit.parcel.address,
-            "registry_plate": _plate(permit.parcel),
-            "owners": _owners_list(permit),
+            **_property_fields(permit),
             **facts,
             "stage": "اتمام اسکلت و سفت‌کاری",
-            "built_area": _area(sum((f.area_m2 for f in floors), Decimal(0))),
+            "built_area": _floor_area(floors),
             "storeys": _storeys(permit),
             "inspected_on": _today(),
             "findings": report.text[:400],
@@ -952,12 +960,9 @@ def effect_completion_issue(*, actor: User | None, case: Case) -> None:
         doc_type="completion",
         role=str(Role.PLANNING),
         fields={
-            "renovation_code": permit.parcel.code,
-            "address": permit.parcel.address,
-            "registry_plate": _plate(permit.parcel),
-            "owners": _owners_list(permit),
+            **_property_fields(permit),
             **facts,
-            "total_area": _area(sum((f.area_m2 for f in floors), Decimal(0))),
+            "total_area": _floor_area(floors),
             "use": _main_use(permit),
             "storeys": _storeys(permit),
             "units": str(sum(f.units for f in floors)),
