@@ -246,7 +246,19 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shahrvand"}}
+# Rate limits, sign-in lockouts and the transparency cache live in Django's cache. Local memory counts per
+# process: with several gunicorn workers (or servers) set SHAHRVAND_CACHE_URL=redis://127.0.0.1:6379/1 so a
+# limit holds across all of them (docs/operations.md).
+CACHE_URL = os.environ.get("SHAHRVAND_CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("SHAHRVAND_CACHE_URL must be a redis://, rediss:// or unix:// address")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "shahrvand"}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "shahrvand"}
+    )
+}
 
 # --- Logging -------------------------------------------------------------------------------
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
