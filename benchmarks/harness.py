@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from typing import Any
 
@@ -77,3 +78,19 @@ def bench_city(districts: int, *, live: Any = True, holiday_years: tuple[int, ..
         ignore_conflicts=True,
     )
     return city, made
+
+
+class QueryLog:
+    """Counts the SQL queries (and their time) of a block, however the request handles its connection."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.count += 1
+            self.seconds += time.perf_counter() - started

@@ -34,26 +34,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import bench_city, run_child
+from harness import QueryLog, bench_city, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_PASSWORD = "bench-" + "dashboard-1405"  # a throwaway database's users
-
-
-class QueryLog:
-    """Counts the SQL queries (and their time) of a block, however the request handles its connection."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.count += 1
-            self.seconds += time.perf_counter() - started
 
 
 def _seed(cases: int, districts: int, bills: int) -> None:

@@ -32,29 +32,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-from harness import bench_city, run_child
+from harness import QueryLog, bench_city, run_child
 
 _HERE = Path(__file__).resolve().parent
 ROOT = _HERE.parent
 BENCH_PASSWORD = "bench-" + "queue-1405"  # a throwaway database's users
-
-
-class QueryLog:
-    """Counts the SQL queries (and their time) of a block, however the request handles its connection."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.count += 1
-            self.seconds += time.perf_counter() - started
 
 
 def _seed(open_cases: int, closed_cases: int) -> dict[str, object]:

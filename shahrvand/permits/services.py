@@ -249,6 +249,28 @@ def _submitted(permit: Permit) -> Case:
     return permit.case
 
 
+def _applicant_draft(permit: Permit, person: Person) -> Permit:
+    """The permit, locked, when ``person`` is its applicant and it is still a draft."""
+    locked = _locked(permit)
+    _check_applicant(locked, person)
+    if not locked.is_draft:
+        raise PermitError(
+            "permit.already_submitted", "the application was already submitted", "درخواست پیش‌تر ثبت نهایی شده است"
+        )
+    return locked
+
+
+def _applicant_at(permit: Permit, person: Person, status: str, code: str, en: str, fa: str) -> tuple[Permit, Case]:
+    """The permit, locked, and its case, when ``person`` is its applicant and the case is at ``status``;
+    otherwise ``PermitError(code, en, fa)``: the applicant's step is not due."""
+    locked = _locked(permit)
+    _check_applicant(locked, person)
+    case = _submitted(locked)
+    if case.status != status:
+        raise PermitError(code, en, fa)
+    return locked, case
+
+
 # --------------------------------------------------------------------------------------------------
 # The application: draft, co-owners, submission
 # --------------------------------------------------------------------------------------------------
@@ -368,12 +390,7 @@ def permit_approval_decide(
 def permit_draft_discard(*, actor: User, person: Person, permit: Permit) -> None:
     """The applicant drops a draft (nothing was filed)."""
     with transaction.atomic():
-        locked = _locked(permit)
-        _check_applicant(locked, person)
-        if not locked.is_draft:
-            raise PermitError(
-                "permit.already_submitted", "the application was already submitted", "درخواست پیش‌تر ثبت نهایی شده است"
-            )
+        locked = _applicant_draft(permit, person)
         audit_record(actor=actor, action="permit.discard", target=locked, district=locked.district, payload={})
         locked.approvals.all().delete()
         locked.floors.all().delete()
@@ -401,12 +418,7 @@ def permit_submit(*, actor: User, person: Person, permit: Permit, power_of_attor
     attorney, a PDF checked by content, is attached). Returns the case with its tracking code."""
     checked = _check_upload(power_of_attorney, pdf_only=True) if power_of_attorney is not None else None
     with transaction.atomic():
-        locked = _locked(permit)
-        _check_applicant(locked, person)
-        if not locked.is_draft:
-            raise PermitError(
-                "permit.already_submitted", "the application was already submitted", "درخواست پیش‌تر ثبت نهایی شده است"
-            )
+        locked = _applicant_draft(permit, person)
         result = permit_precheck(locked)
         if not result.passed:
             raise PermitError(
@@ -489,15 +501,14 @@ def permit_plans_submit(*, actor: User, person: Person, permit: Permit, plans: S
     if not checked:
         raise PermitError("permit.no_plans", "attach the plans (PDF)", "نقشه‌ها را (PDF) پیوست کنید")
     with transaction.atomic():
-        locked = _locked(permit)
-        _check_applicant(locked, person)
-        case = _submitted(locked)
-        if case.status != wf.BRIEF_ISSUED:
-            raise PermitError(
-                "permit.plans_not_now",
-                "plans are sent after the planning brief is issued (or returned)",
-                "نقشه‌ها پس از صدور دستور نقشه (یا برگشت نقشه‌ها) فرستاده می‌شوند",
-            )
+        locked, case = _applicant_at(
+            permit,
+            person,
+            wf.BRIEF_ISSUED,
+            "permit.plans_not_now",
+            "plans are sent after the planning brief is issued (or returned)",
+            "نقشه‌ها پس از صدور دستور نقشه (یا برگشت نقشه‌ها) فرستاده می‌شوند",
+        )
         for item in checked:
             _attach(permit=locked, checked=item, kind=PermitFile.Kind.PLAN, actor=actor, role=CITIZEN)
         return case_act(actor=actor, case=case, action="submit_plans", role=CITIZEN, as_person=person)
@@ -508,15 +519,14 @@ def permit_supervisor_register(*, actor: User, person: Person, permit: Permit, n
     clean_name = _text(name, "supervisor's name", "نام مهندس ناظر", limit=120)
     clean_licence = _licence(licence, "supervising engineer", "مهندس ناظر")
     with transaction.atomic():
-        locked = _locked(permit)
-        _check_applicant(locked, person)
-        case = _submitted(locked)
-        if case.status != wf.PLANS_ACCEPTED:
-            raise PermitError(
-                "permit.supervisor_not_now",
-                "the supervising engineer is registered after the plans are accepted",
-                "مهندس ناظر پس از تأیید نقشه‌ها معرفی می‌شود",
-            )
+        locked, case = _applicant_at(
+            permit,
+            person,
+            wf.PLANS_ACCEPTED,
+            "permit.supervisor_not_now",
+            "the supervising engineer is registered after the plans are accepted",
+            "مهندس ناظر پس از تأیید نقشه‌ها معرفی می‌شود",
+        )
         locked.supervisor_name, locked.supervisor_licence = clean_name, clean_licence
         locked.save(update_fields=["supervisor_name", "supervisor_licence", "updated_at"])
         return case_act(actor=actor, case=case, action="register_supervisor", role=CITIZEN, as_person=person)
